@@ -1,0 +1,56 @@
+# `make`       set up, then release, check, export solution keys and Gradescope bundles, and summarise.
+# `make test`  set up, then run the test suite.
+# Set-up is idempotent: .venv is rebuilt only when requirements.txt changed, LaTeX is installed only when
+# xelatex is missing, MNIST is fetched only when a file is missing.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+HW ?=
+
+.PHONY: all setup system venv data release check solutions summary test lint clean
+
+all: setup data release check solutions summary
+
+setup: system venv
+
+system:
+	@scripts/install-system-deps.sh
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing requirements.txt into $(VENV) (torch is several GB the first time)"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+data: venv
+	@$(PY) -m autograder data
+
+release: venv
+	$(PY) -m autograder release $(HW)
+
+check: venv data
+	$(PY) -m autograder check $(HW)
+
+solutions: venv data system
+	$(PY) -m autograder solutions $(HW)
+
+summary:
+	@echo; echo "Produced:"; \
+	for f in release/*/*.ipynb build/solutions/*.pdf build/solutions/*.ipynb build/gradescope/*.zip; do \
+	  [ -e "$$f" ] && printf '  %-40s %s\n' "$$f" "$$(du -h "$$f" | cut -f1)"; done; true
+
+test: setup data
+	$(PY) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check autograder tests
+	$(VENV)/bin/ruff format --check autograder tests
+
+clean:
+	rm -rf build

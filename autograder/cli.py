@@ -1,0 +1,84 @@
+"""Command line: `python -m autograder COMMAND ...` (run `python -m autograder --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograder.spec import SpecError, select
+
+
+def _homeworks(p: argparse.ArgumentParser) -> None:
+    p.add_argument("homeworks", nargs="*", metavar="hwN", help="homework ids (default: every assignments/*.toml)")
+
+
+def cmd_data(args) -> int:
+    from autograder import data
+
+    data.fetch()
+    return 0
+
+
+def cmd_release(args) -> int:
+    from autograder.release import generate
+
+    for spec in select(args.homeworks):
+        changed = generate(spec)
+        print(f"release/{spec.id}: " + (f"regenerated ({len(changed)} file(s) changed)" if changed else "up to date"))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from autograder.check import check_homework, table
+
+    results = [check_homework(spec) for spec in select(args.homeworks)]
+    print()
+    print(table(results))
+    for r in results:
+        for failure in r.failures:
+            print(f"\n{r.homework}: FAILED: {failure}", file=sys.stderr)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_solutions(args) -> int:
+    from autograder.solutions import build
+
+    for spec in select(args.homeworks):
+        build(spec, quick=args.quick)
+    return 0
+
+
+COMMANDS = {
+    "data": (cmd_data, "fetch MNIST into the data root ($COURSE_DATA or data/), verified by sha256"),
+    "release": (cmd_release, "regenerate release/ from source/ with nbgrader"),
+    "check": (cmd_check, "autograde each answer key and blank release in a scratch course; check leaks and points"),
+    "solutions": (cmd_solutions, "execute each answer key; export build/solutions/hwN.ipynb and hwN.pdf"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Release, check, grade and export the course's homework notebooks.",
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name in {"release", "check", "solutions"}:
+            _homeworks(p)
+        if name == "solutions":
+            p.add_argument("--quick", action="store_true", help="training cells take their short path (COURSE_QUICK=1)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    handler = COMMANDS[args.command][0]
+    try:
+        return handler(args)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:  # our own errors carry the file and the fix in their message
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,42 @@
+"""`python -m autograder release`: regenerate release/ from source/ with nbgrader."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+
+from autograder.course import ScratchCourse
+from autograder.paths import RELEASE
+from autograder.spec import Spec
+
+
+def generate(spec: Spec) -> list[str]:
+    """Regenerate `release/<id>/` from `source/<id>/`; return the files that changed."""
+    with ScratchCourse(spec) as course:
+        course.generate()
+        fresh = course.root / "release" / spec.id
+        target = RELEASE / spec.id
+        changed = _differences(fresh, target)
+        if changed:
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(fresh, target)
+    return changed
+
+
+def is_current(spec: Spec, course: ScratchCourse) -> list[str]:
+    """Files of release/<id> that differ from what `course` generated (empty when up to date)."""
+    return _differences(course.root / "release" / spec.id, RELEASE / spec.id)
+
+
+def _differences(fresh, committed) -> list[str]:
+    if not committed.exists():
+        return [str(committed)]
+    names = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
+    names |= {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()}
+    return sorted(
+        str(committed / n)
+        for n in names
+        if not (fresh / n).exists()
+        or not (committed / n).exists()
+        or not filecmp.cmp(fresh / n, committed / n, shallow=False)
+    )

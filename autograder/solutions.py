@@ -1,0 +1,43 @@
+"""`python -m autograder solutions`: execute each answer key and export it as notebook and PDF."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import notebook as nbu
+from autograder.execute import execute, write
+from autograder.export import export_pdf
+from autograder.paths import BUILD
+from autograder.spec import Spec
+
+SOLUTIONS = BUILD / "solutions"
+
+
+@dataclass
+class SolutionResult:
+    homework: str
+    notebook: Path
+    pdf: Path
+    execute_seconds: float
+    export_seconds: float
+
+
+def build(spec: Spec, *, quick: bool = False, out: Path = SOLUTIONS, log=print) -> SolutionResult:
+    """Execute `source/<id>` fully (or on its short path with `quick`) and export it."""
+    workdir = out / f"{spec.id}_work"
+    shutil.rmtree(workdir, ignore_errors=True)
+    shutil.copytree(spec.source_notebook.parent, workdir)  # the key may read files beside it
+    nb = nbu.read(spec.source_notebook)
+    t0 = time.monotonic()
+    execute(nb, workdir, label=f"{spec.id} key", quick=quick, log=log)
+    t1 = time.monotonic()
+    ipynb = write(nb, out / f"{spec.id}.ipynb")
+    title = f"{spec.id.upper()}: {spec.title} (answer key)"
+    pdf = export_pdf(nb, out / f"{spec.id}.pdf", title=title, workdir=workdir)
+    t2 = time.monotonic()
+    shutil.rmtree(workdir, ignore_errors=True)
+    log(f"[{spec.id}] executed in {t1 - t0:.1f}s, PDF in {t2 - t1:.1f}s: {pdf}")
+    return SolutionResult(spec.id, ipynb, pdf, t1 - t0, t2 - t1)
