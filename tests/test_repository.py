@@ -1,0 +1,49 @@
+"""Rules of the tree: notebooks without outputs, a working CLI, valid specs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from autograder.paths import ROOT
+from autograder.spec import all_specs
+
+
+def tracked_notebooks() -> list[str]:
+    out = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_committed_notebooks_have_no_outputs():
+    dirty = []
+    for name in tracked_notebooks():
+        nb = json.loads((ROOT / name).read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count")):
+                dirty.append(name)
+                break
+    assert dirty == [], "commit these notebooks with outputs cleared"
+
+
+def test_every_spec_has_source_and_release():
+    specs = all_specs()
+    assert specs, "no assignments/*.toml"
+    for spec in specs:
+        assert spec.source_notebook.exists(), spec.source_notebook
+        assert spec.release_notebook.exists(), spec.release_notebook
+
+
+def test_cli_help_lists_commands():
+    out = subprocess.run([sys.executable, "-m", "autograder", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0
+    for command in ("data", "release", "check", "solutions"):
+        assert command in out.stdout
+
+
+def test_cli_unknown_homework_names_the_known_ones():
+    out = subprocess.run(
+        [sys.executable, "-m", "autograder", "check", "hw99"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 2
+    assert "unknown homework hw99" in out.stderr and "known:" in out.stderr
