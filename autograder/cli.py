@@ -1,4 +1,8 @@
-"""Command line: `python -m autograder COMMAND ...` (run `python -m autograder --help`)."""
+"""Command line: `python -m autograder COMMAND ...` (run `python -m autograder --help`).
+
+Each command is one entry of COMMANDS: (handler, one-line help, function adding its arguments). Handlers
+import their module lazily so `--help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,17 @@ import sys
 from autograder.spec import SpecError, select
 
 
-def _homeworks(p: argparse.ArgumentParser) -> None:
+def add_homeworks(p: argparse.ArgumentParser) -> None:
     p.add_argument("homeworks", nargs="*", metavar="hwN", help="homework ids (default: every assignments/*.toml)")
+
+
+def add_solutions_args(p: argparse.ArgumentParser) -> None:
+    add_homeworks(p)
+    p.add_argument("--quick", action="store_true", help="training cells take their short path (COURSE_QUICK=1)")
+
+
+def no_args(p: argparse.ArgumentParser) -> None:
+    """The command takes no arguments."""
 
 
 def cmd_data(args) -> int:
@@ -49,10 +62,18 @@ def cmd_solutions(args) -> int:
 
 
 COMMANDS = {
-    "data": (cmd_data, "fetch MNIST into the data root ($COURSE_DATA or data/), verified by sha256"),
-    "release": (cmd_release, "regenerate release/ from source/ with nbgrader"),
-    "check": (cmd_check, "autograde each answer key and blank release in a scratch course; check leaks and points"),
-    "solutions": (cmd_solutions, "execute each answer key; export build/solutions/hwN.ipynb and hwN.pdf"),
+    "data": (cmd_data, "fetch MNIST into the data root ($COURSE_DATA or data/), verified by sha256", no_args),
+    "release": (cmd_release, "regenerate release/ from source/ with nbgrader", add_homeworks),
+    "check": (
+        cmd_check,
+        "autograde each answer key and blank release in a scratch course; check leaks and points",
+        add_homeworks,
+    ),
+    "solutions": (
+        cmd_solutions,
+        "execute each answer key; export build/solutions/hwN.ipynb and hwN.pdf",
+        add_solutions_args,
+    ),
 }
 
 
@@ -62,12 +83,8 @@ def parser() -> argparse.ArgumentParser:
         description="Release, check, grade and export the course's homework notebooks.",
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        if name in {"release", "check", "solutions"}:
-            _homeworks(p)
-        if name == "solutions":
-            p.add_argument("--quick", action="store_true", help="training cells take their short path (COURSE_QUICK=1)")
+    for name, (_, help_text, add_arguments) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
     return top
 
 

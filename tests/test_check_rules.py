@@ -28,13 +28,31 @@ LOCKED = dict(locked=True, solution=False, grade=False)
 def source_nb(test_points=2, manual_points=1):
     return notebook(
         cell("md", "## Problem 1: squares (3 points)", grade_id="p1_statement", **LOCKED),
-        cell("md", "Because the secret derivative is 2x.", grade_id="p1_answer", solution=True, grade=True,
-             points=manual_points),
-        cell("code", "def square(x):\n    ### BEGIN SOLUTION\n    return x * x  # the secret line\n    ### END SOLUTION",
-             grade_id="p1_square", solution=True, grade=False),
-        cell("code", "assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(3) == 9  # hidden check\n"
-             "### END HIDDEN TESTS", grade_id="p1_square_tests", locked=True, solution=False, grade=True,
-             points=test_points),
+        cell(
+            "md",
+            "Because the secret derivative is 2x.",
+            grade_id="p1_answer",
+            solution=True,
+            grade=True,
+            points=manual_points,
+        ),
+        cell(
+            "code",
+            "def square(x):\n    ### BEGIN SOLUTION\n    return x * x  # the secret line\n    ### END SOLUTION",
+            grade_id="p1_square",
+            solution=True,
+            grade=False,
+        ),
+        cell(
+            "code",
+            "assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(3) == 9  # hidden check\n"
+            "### END HIDDEN TESTS",
+            grade_id="p1_square_tests",
+            locked=True,
+            solution=False,
+            grade=True,
+            points=test_points,
+        ),
     )
 
 
@@ -59,8 +77,7 @@ def test_points_mismatch_is_reported(spec):
 
 def test_cell_outside_any_problem_is_reported(spec):
     nb = source_nb()
-    nb.cells.append(cell("code", "assert True", grade_id="q9_tests", locked=True, grade=True, solution=False,
-                         points=1))
+    nb.cells.append(cell("code", "assert True", grade_id="q9_tests", locked=True, grade=True, solution=False, points=1))
     assert any("'q9_tests' belongs to no problem" in f for f in point_mismatches(spec, nb))
 
 
@@ -82,11 +99,14 @@ def test_clean_release_has_no_leaks():
     assert leaks(source_nb(), released(source_nb())) == []
 
 
-@pytest.mark.parametrize("index, text", [
-    (2, "    return x * x  # the secret line"),
-    (3, "assert square(3) == 9  # hidden check"),
-    (1, "Because the secret derivative is 2x."),
-])
+@pytest.mark.parametrize(
+    "index, text",
+    [
+        (2, "    return x * x  # the secret line"),
+        (3, "assert square(3) == 9  # hidden check"),
+        (1, "Because the secret derivative is 2x."),
+    ],
+)
 def test_each_kind_of_leak_is_found(index, text):
     rel = released(source_nb())
     rel.cells[index].source += "\n" + text
