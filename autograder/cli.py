@@ -61,6 +61,13 @@ def cmd_solutions(args) -> int:
     return 0
 
 
+def cmd_readme(args) -> int:
+    from autograder.readme import update
+
+    print("README.md: " + ("assignment table updated" if update() else "assignment table up to date"))
+    return 0
+
+
 COMMANDS = {
     "data": (cmd_data, "fetch MNIST into the data root ($COURSE_DATA or data/), verified by sha256", no_args),
     "release": (cmd_release, "regenerate release/ from source/ with nbgrader", add_homeworks),
@@ -74,6 +81,7 @@ COMMANDS = {
         "execute each answer key; export build/solutions/hwN.ipynb and hwN.pdf",
         add_solutions_args,
     ),
+    "readme": (cmd_readme, "regenerate README.md's assignment table from assignments/*.toml", no_args),
 }
 
 

@@ -47,3 +47,10 @@ def test_cli_unknown_homework_names_the_known_ones():
     )
     assert out.returncode == 2
     assert "unknown homework hw99" in out.stderr and "known:" in out.stderr
+
+
+def test_readme_assignment_table_matches_specs():
+    from autograder.readme import README, rendered
+
+    text = README.read_text(encoding="utf-8")
+    assert rendered(text, all_specs()) == text, "run `python -m autograder readme`"
