@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from autograder.spec import SpecError, select
 
@@ -23,6 +24,19 @@ def add_solutions_args(p: argparse.ArgumentParser) -> None:
 
 def no_args(p: argparse.ArgumentParser) -> None:
     """The command takes no arguments."""
+
+
+def add_preflight_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("notebook", type=Path, help="your homework notebook (.ipynb)")
+    p.add_argument("--homework", metavar="hwN", help="which homework it is (default: recognised from its cells)")
+    p.add_argument("--no-run", action="store_true", help="skip the fresh run of the visible tests (static checks)")
+
+
+def add_pdf_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("notebook", type=Path, help="the notebook to export, run top to bottom and saved")
+    p.add_argument("-o", "--output", type=Path, help="where to write (default: beside the notebook)")
+    p.add_argument("--html", action="store_true", help="standalone HTML instead of PDF (needs no LaTeX)")
+    p.add_argument("--homework", metavar="hwN", help="which homework it is (default: recognised from its cells)")
 
 
 def cmd_data(args) -> int:
@@ -68,6 +82,18 @@ def cmd_readme(args) -> int:
     return 0
 
 
+def cmd_preflight(args) -> int:
+    from autograder.preflight import command
+
+    return command(args.notebook, args.homework, run=not args.no_run)
+
+
+def cmd_pdf(args) -> int:
+    from autograder.export import command
+
+    return command(args.notebook, args.output, args.html, args.homework)
+
+
 COMMANDS = {
     "data": (cmd_data, "fetch MNIST into the data root ($COURSE_DATA or data/), verified by sha256", no_args),
     "release": (cmd_release, "regenerate release/ from source/ with nbgrader", add_homeworks),
@@ -82,6 +108,16 @@ COMMANDS = {
         add_solutions_args,
     ),
     "readme": (cmd_readme, "regenerate README.md's assignment table from assignments/*.toml", no_args),
+    "preflight": (
+        cmd_preflight,
+        "before you upload: unanswered cells, run order, errors and the visible tests of your notebook",
+        add_preflight_args,
+    ),
+    "pdf": (
+        cmd_pdf,
+        "export a notebook as the Gradescope PDF (one problem per page) and OUT.pages.json; --html for HTML",
+        add_pdf_args,
+    ),
 }
 
 
