@@ -31,6 +31,7 @@ FIX, WARN, OK = "FIX", "WARN", "OK"
 CODE_STUB = "raise NotImplementedError()"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # figures in the notebook, as in Jupyter
 DEFAULT_CELL_TIMEOUT = 120
+INTERRUPTED = ("KeyboardInterrupt", "Timeout")
 SHOWN = 200  # characters of an error message shown
 
 
@@ -331,6 +332,8 @@ def check_fresh_run(report: Report, nb, *, log: Callable[[str], None]) -> None:
         if cell.cell_type != "code":
             continue
         error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+        if error is not None and error.get("ename") in INTERRUPTED:  # only our time limit interrupts the kernel
+            error = {"ename": "Timeout", "evalue": f"the cell ran over {timeout}s; the grader stops it there"}
         unrun = cell.source.strip() and cell.get("execution_count") is None
         if nbu.is_autograded_test(cell):
             gid = _label(i, cell)

@@ -1,0 +1,513 @@
+"""The Gradescope PDF: on a synthetic homework built to stress the layout, and on every homework's answer key.
+
+Everything is checked on the real PDF with poppler: headings at the top of their own page (pdftotext -f N -l N),
+the page map against the PDF, every figure present (pdfimages -list), no word past the right margin
+(pdftotext -bbox), the Code appendix where the spec asks for it, and LaTeX errors traced to their cell.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import subprocess
+import sys
+
+import matplotlib
+import nbformat
+import pytest
+
+from autograder import notebook as nbu
+from autograder.export import (
+    ExportError,
+    _first_breaking_cell,
+    breakable_words,
+    export_html,
+    export_pdf,
+    fit_display_math,
+    homework_of,
+    prepare,
+    student_name,
+)
+from autograder.paths import ROOT
+from autograder.spec import load
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 -- after choosing the backend
+
+MARGIN = 72.0  # points: the template's 1-inch margins
+SLACK = 1.0  # points: rounding in poppler's boxes
+
+pytestmark = pytest.mark.slow
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading a PDF with poppler
+
+
+def poppler(*args: str) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=True).stdout
+
+
+def page_count(pdf) -> int:
+    info = poppler("pdfinfo", str(pdf))
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def page_text(pdf, page: int) -> str:
+    return poppler("pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-")
+
+
+def plain(text: str) -> str:
+    """Letters and digits only, lower case: pdftotext's math letters and line breaks do not matter."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def heading_key(heading: str) -> str:
+    """The part of a heading that reads the same in the PDF: up to its first formula, at most 40 characters."""
+    return plain(heading.split("$")[0])[:40]
+
+
+def starts_page(pdf, page: int, heading: str) -> bool:
+    return plain(page_text(pdf, page)).startswith(heading_key(heading))
+
+
+def image_count(pdf) -> int:
+    """Raster images drawn in the PDF (soft masks of transparent PNGs are not counted twice)."""
+    rows = poppler("pdfimages", "-list", str(pdf)).splitlines()[2:]
+    return sum(1 for row in rows if row.split()[2] == "image")
+
+
+def words_past_margin(pdf) -> list[tuple[int, float, str]]:
+    """(page, right edge, word) for each word that ends inside the right margin."""
+    out, page, width = [], 0, 0.0
+    for line in poppler("pdftotext", "-bbox", str(pdf), "-").splitlines():
+        found = re.search(r'<page width="([\d.]+)"', line)
+        if found:
+            page, width = page + 1, float(found.group(1))
+            continue
+        found = re.search(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*)</word>', line)
+        if found and float(found.group(1)) > width - MARGIN + SLACK:
+            out.append((page, float(found.group(1)), html.unescape(found.group(2))))
+    return out
+
+
+def figures_in(nb) -> int:
+    """Figures of an executed notebook: image outputs and images in markdown cells."""
+    outputs = sum(
+        1
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if {"image/png", "image/jpeg"} & set(o.get("data", {}))
+    )
+    markdown = sum(c.source.count("![") for c in nb.cells if c.cell_type == "markdown")
+    return outputs + markdown
+
+
+def assert_layout(pdf, pages: dict, nb) -> None:
+    """The page map agrees with the PDF, and every problem starts at the top of its own page."""
+    total = page_count(pdf)
+    assert pages["page_count"] == total
+    sections = pages["sections"]
+    assert sections[0]["id"] == "front" and sections[0]["first"] == 1
+    assert max(s["last"] for s in sections) == total
+    top = [s for s in sections if not s["id"].startswith("code-")]
+    for before, after in zip(top, top[1:], strict=False):
+        assert after["first"] == before["last"] + 1, f"{after['id']} must start on the page after {before['id']}"
+    headings = {s.problem_id: s.heading for s in nbu.sections(nb)}
+    for problem in pages["problems"]:
+        assert problem["pages"], f"{problem['id']} has no pages in the map"
+        first = problem["pages"][0]
+        heading = headings[problem["id"]]
+        assert starts_page(pdf, first, heading), f"page {first} must start with {heading!r}"
+        for page in range(2, first):  # page 1 lists every heading in its outline
+            assert heading_key(heading) not in plain(page_text(pdf, page)), f"{heading!r} already on page {page}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A synthetic homework: every construct that used to overrun margins, two problems, a Code appendix
+
+
+SPEC = """id = "hwt"
+title = "Synthetic layout test"
+handout = "none"
+origin = "none"
+notebook = "hwt.ipynb"
+due = 2024-01-15
+pdf_code_appendix = {appendix}
+[[problems]]
+id = "p1"
+title = "squares"
+points = 3
+autograded = 2
+manual = 1
+[[problems]]
+id = "p2"
+title = "words"
+points = 1
+autograded = 0
+manual = 1
+"""
+LOCKED = dict(locked=True, solution=False, grade=False)
+TERMS = (f"\\frac{{\\partial L}}{{\\partial w_{{{i}}}}} x_{{{i}}}^2" for i in range(14))
+LONG_EQUATION = "$$ " + " + ".join(TERMS) + " $$"
+
+
+def cell(kind, source, outputs=(), **nbgrader):
+    c = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+    if kind == "code":
+        c.outputs = list(outputs)
+    if nbgrader:
+        c.metadata["nbgrader"] = {"schema_version": 3, **nbgrader}
+    return c
+
+
+def figure_output(width: float, height: float):
+    fig = plt.figure(figsize=(width, height))
+    plt.plot([0, 1, 2], [0, 1, 4])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=60)
+    plt.close(fig)
+    data = {"image/png": base64.b64encode(buffer.getvalue()).decode(), "text/plain": "<Figure>"}
+    return nbformat.v4.new_output("display_data", data=data)
+
+
+def stream(text: str):
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
+def synthetic_notebook(name: str | None = "Ada Lovelace"):
+    """An executed-looking notebook (outputs made here, no kernel) with everything hard to lay out."""
+    cells = [cell("md", "# Synthetic homework\n\nA test.", grade_id="header", **LOCKED)]
+    if name is not None:
+        cells.append(
+            cell(
+                "md",
+                f"**Name:**\n### BEGIN SOLUTION\n{name}\n### END SOLUTION",
+                grade_id="student_name",
+                solution=True,
+                grade=True,
+                points=0,
+            )
+        )
+    cells += [
+        cell("code", "import numpy as np", [stream("ready\n")], grade_id="setup", **LOCKED),
+        cell(
+            "md",
+            "## Problem 1: squares (3 points)\n\nA long equation:\n\n" + LONG_EQUATION + "\n\nInline code "
+            "`a_very_long_identifier_name_that_does_not_fit_anywhere_in_the_line_at_all` and a link "
+            "https://example.com/a/very/long/path/that/keeps/going/and/going/and/going/for/ever.html, "
+            "and Unicode arrows → and ≤.",
+            grade_id="p1_statement",
+            **LOCKED,
+        ),
+        cell(
+            "md",
+            "Because $x^2$ grows.\n\n| a | b | c | d | e | f | g | h |\n|---|---|---|---|---|---|---|---|\n| "
+            + " | ".join(f"longcellcontent_without_spaces_{i}" for i in range(8))
+            + " |",
+            grade_id="p1_answer",
+            solution=True,
+            grade=True,
+            points=1,
+        ),
+        cell(
+            "code",
+            "def square(x):\n    ### BEGIN SOLUTION\n    return x * x  # a comment long enough to wrap in the PDF, "
+            "long enough indeed, really\n    ### END SOLUTION",
+            grade_id="p1_square",
+            solution=True,
+            grade=False,
+        ),
+        cell(
+            "code",
+            "assert square(2) == 4",
+            [stream("x" * 300 + "\n" + " ".join(str(1000.5 * i) for i in range(60)) + "\n")],
+            grade_id="p1_square_tests",
+            grade=True,
+            solution=False,
+            locked=True,
+            points=2,
+        ),
+        cell("code", "plot()", [figure_output(14, 3), figure_output(3, 12)], grade_id="p1_plot", **LOCKED),
+        cell("md", "## Problem 2: words (1 point)\n\nExplain.", grade_id="p2_statement", **LOCKED),
+        cell(
+            "md",
+            "It is so: $$\\begin{aligned} a &= b + c + d + e + f + g + h + i + j + k + l + m + n + o + p + q + r + "
+            "s + t + u + v + w + x + y + z + \\alpha + \\beta + \\gamma + \\delta \\\\ &= 1 \\end{aligned}$$",
+            grade_id="p2_answer",
+            solution=True,
+            grade=True,
+            points=1,
+        ),
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def synthetic_spec(tmp_path, appendix: bool = True):
+    path = tmp_path / "hwt.toml"
+    path.write_text(SPEC.format(appendix=str(appendix).lower()))
+    return load(path)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """The synthetic homework exported once: (spec, notebook, export result)."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    spec = synthetic_spec(folder)
+    nb = synthetic_notebook()
+    result = export_pdf(nb, folder / "hwt.pdf", spec=spec, workdir=folder, log=lambda *_: None)
+    return spec, nb, result
+
+
+def test_synthetic_problems_start_their_own_pages(synthetic):
+    spec, nb, result = synthetic
+    assert_layout(result.pdf, result.page_map, nb)
+    assert [p["id"] for p in result.page_map["problems"]] == ["p1", "p2"]
+
+
+def test_synthetic_page_map_is_written_beside_the_pdf(synthetic):
+    _, _, result = synthetic
+    assert result.pages == result.pdf.with_suffix(".pages.json")
+    assert json.loads(result.pages.read_text()) == result.page_map
+
+
+def test_synthetic_title_block_has_homework_name_and_outline(synthetic):
+    _, _, result = synthetic
+    first = " ".join(page_text(result.pdf, 1).split())
+    assert "HWT: Synthetic layout test" in first
+    assert "Name: Ada Lovelace" in first
+    assert "Due 2024-01-15" in first
+    for problem in result.page_map["problems"]:
+        assert re.search(rf"{re.escape(problem['title'][:20])}.*page {problem['pages'][0]}", first)
+
+
+def test_synthetic_every_figure_is_in_the_pdf(synthetic):
+    _, nb, result = synthetic
+    assert figures_in(nb) == 2
+    assert image_count(result.pdf) == 2
+
+
+def test_synthetic_nothing_runs_past_the_right_margin(synthetic):
+    _, _, result = synthetic
+    assert words_past_margin(result.pdf) == []
+
+
+def test_synthetic_code_section_comes_last_with_a_label_per_problem(synthetic):
+    _, nb, result = synthetic
+    last = result.page_map["sections"][-1]
+    top_level = [s for s in result.page_map["sections"] if not s["id"].startswith("code-")]
+    assert top_level[-1]["id"] == "code" and top_level[-1]["title"] == "Code"
+    code_first = top_level[-1]["first"]
+    assert plain(page_text(result.pdf, code_first)).startswith("code")
+    text = " ".join(page_text(result.pdf, p) for p in range(code_first, result.page_map["page_count"] + 1))
+    for section in nbu.sections(nb):
+        assert plain(f"Code for {section.heading}") in plain(text)
+    assert "def square(x):" in text and "assert square(2) == 4" in text
+    assert "No code cells belong to this problem." in text  # Problem 2 has no code
+    assert last["id"] == "code-p2"
+    for problem in result.page_map["problems"]:
+        assert problem["code_pages"], f"{problem['id']} has no pages in the Code section"
+
+
+def test_synthetic_body_shows_outputs_but_code_only_in_the_appendix(synthetic):
+    _, _, result = synthetic
+    p1 = result.page_map["problems"][0]
+    body = " ".join(page_text(result.pdf, p) for p in p1["pages"])
+    assert "xxxxxxxx" in body  # the output of the test cell
+    assert "def square" not in body
+
+
+def test_without_appendix_code_stays_in_place(tmp_path):
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook()
+    result = export_pdf(nb, tmp_path / "plain.pdf", spec=spec, workdir=tmp_path, log=lambda *_: None)
+    assert [s["id"] for s in result.page_map["sections"]] == ["front", "p1", "p2"]
+    p1 = " ".join(page_text(result.pdf, p) for p in result.page_map["problems"][0]["pages"])
+    assert "def square(x):" in p1
+    assert_layout(result.pdf, result.page_map, nb)
+
+
+def test_missing_name_cell_says_not_given(tmp_path):
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook(name=None)
+    result = export_pdf(nb, tmp_path / "anon.pdf", spec=spec, workdir=tmp_path, log=lambda *_: None)
+    assert "Name: not given" in page_text(result.pdf, 1)
+    assert result.page_map["student"] == "not given"
+
+
+@pytest.mark.parametrize(
+    "source, name",
+    [
+        ("**Name:**\n### BEGIN SOLUTION\nAda Lovelace\n### END SOLUTION", "Ada Lovelace"),
+        ("Name: Grace Hopper", "Grace Hopper"),
+        ("*Alan Turing*", "Alan Turing"),
+        ("**Name:**\nYOUR ANSWER HERE", None),
+        ("", None),
+    ],
+)
+def test_student_name_is_read_from_the_name_cell(source, name):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell("md", source, grade_id="student_name", solution=True, grade=True, points=0)]
+    assert student_name(nb) == name
+
+
+def test_html_has_the_same_content(tmp_path, synthetic):
+    spec, nb, _ = synthetic
+    out = export_html(nb, tmp_path / "hwt.html", spec=spec)
+    text = out.read_text()
+    assert "Name: Ada Lovelace" in text and "HWT: Synthetic layout test" in text
+    assert text.count('class="gs-new-page"') == 3  # two problems and the Code section
+    assert text.count('src="data:image/png;base64') == 2
+    assert "Code for Problem 2: words (1 point)" in text
+    assert "BEGIN SOLUTION" not in text.split("Code for")[0]  # markers dropped from written answers
+
+
+# ---------------------------------------------------------------------------------------------------------
+# LaTeX errors: the message names the cell and the construct, not a TeX log
+
+
+@pytest.mark.parametrize(
+    "bad, construct",
+    [
+        (r"Then $\notacommand{x} + 1$ holds.", r"\notacommand"),
+        (r"$$ a & b $$", "&"),
+        (r"$$\begin{foo} x \end{foo}$$", r"\begin{foo}"),
+        (r"$x^a^b$", "^"),
+        (r"$\frac{1}{2$ and more text", r"\frac"),
+        (r"![a figure](no-such-file.png)", "no-such-file.png"),
+    ],
+)
+def test_latex_error_names_the_cell_and_construct(tmp_path, bad, construct):
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook()
+    target = next(i for i, c in enumerate(nb.cells) if nbu.grade_id(c) == "p2_answer")
+    nb.cells[target].source = "It is so.\n\n" + bad
+    with pytest.raises(ExportError) as err:
+        export_pdf(nb, tmp_path / "bad.pdf", spec=spec, workdir=tmp_path, log=lambda *_: None)
+    message = str(err.value)
+    assert f"cell {target + 1} of the notebook (p2_answer" in message
+    assert f"`{construct}`" in message
+    assert f"line 3 of the cell: {bad}" in message
+    assert "fix:" in message
+    assert "Transcript written" not in message and "! " not in message  # no raw TeX log
+    assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_search_finds_a_cell_the_log_cannot_name(tmp_path):
+    """Errors TeX reports at the end of the file are traced by compiling prefixes of the notebook."""
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook()
+    nb.cells[4].source = r"An unclosed group: $\frac{1}{2$ here."
+    prepared, _ = prepare(nb, spec, title="t", name="n")
+    assert _first_breaking_cell(prepared, tmp_path) == 4
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pieces of the exporter
+
+
+def test_display_math_is_wrapped_unless_it_cannot_be():
+    assert fit_display_math(r"\[a+b\]") == r"\[\gsfit{a+b}\]"
+    aligned = r"\[\begin{aligned} a \\[2pt] b \end{aligned}\]"
+    assert fit_display_math(aligned) == r"\[\gsfit{\begin{aligned} a \\[2pt] b \end{aligned}}\]"
+    for untouched in (r"\[\begin{align*} a \end{align*}\]", r"\[a \tag{1}\]", r"\[a \label{x}\]"):
+        assert fit_display_math(untouched) == untouched
+
+
+def test_long_words_and_inline_code_get_break_points():
+    doc = {
+        "pandoc-api-version": [1, 22],
+        "meta": {},
+        "blocks": [{"t": "Para", "c": [{"t": "Str", "c": "short"}, {"t": "Code", "c": [["", [], []], "a_" * 20]}]}],
+    }
+    out = json.loads(breakable_words(json.dumps(doc)))["blocks"][0]["c"]
+    assert out[0] == {"t": "Str", "c": "short"}
+    assert "".join(i["c"][1] for i in out if i["t"] == "Code") == "a_" * 20
+    assert sum(i["t"] == "RawInline" for i in out) == 19
+
+
+def test_homework_is_recognised_from_its_cells(tmp_path, homework):
+    student = homework.release_notebook if homework.release_notebook.exists() else homework.source_notebook
+    renamed = tmp_path / "my_submission.ipynb"
+    renamed.write_text(student.read_text())
+    assert homework_of(nbu.read(renamed), renamed).id == homework.id
+
+
+def test_unknown_notebook_says_how_to_name_the_homework(tmp_path):
+    nb = synthetic_notebook()
+    with pytest.raises(ExportError, match="--homework hwN"):
+        homework_of(nb, tmp_path / "mystery.ipynb")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every homework's answer key (tests/conftest.py builds them once, on the short path)
+
+
+def test_key_pdf_problems_start_their_own_pages(homework, solution_keys):
+    key = solution_keys(homework)
+    pages = json.loads(key.pdf.with_suffix(".pages.json").read_text())
+    assert [p["id"] for p in pages["problems"]] == [p.id for p in homework.problems]
+    assert_layout(key.pdf, pages, nbu.read(key.notebook))
+
+
+def test_key_pdf_has_every_figure(homework, solution_keys):
+    key = solution_keys(homework)
+    nb = nbu.read(key.notebook)
+    expected = figures_in(nb)
+    if "plt.show()" in "".join(c.source for c in nb.cells if c.cell_type == "code"):
+        assert expected > 0, "the key shows plots, but its executed notebook holds no figure (matplotlib backend?)"
+    assert image_count(key.pdf) == expected
+
+
+def test_key_pdf_stays_inside_the_right_margin(homework, solution_keys):
+    assert words_past_margin(solution_keys(homework).pdf) == []
+
+
+def test_key_pdf_code_section(homework, solution_keys):
+    if not homework.pdf_code_appendix:
+        pytest.skip(f"{homework.id} does not ask for a Code section (pdf_code_appendix)")
+    key = solution_keys(homework)
+    pages = json.loads(key.pdf.with_suffix(".pages.json").read_text())
+    top_level = [s for s in pages["sections"] if not s["id"].startswith("code-")]
+    assert top_level[-1]["id"] == "code"
+    first = top_level[-1]["first"]
+    assert plain(page_text(key.pdf, first)).startswith("code")
+    text = plain(" ".join(page_text(key.pdf, p) for p in range(first, pages["page_count"] + 1)))
+    for section in nbu.sections(nbu.read(key.notebook)):
+        assert heading_key(f"Code for {section.heading}") in text, f"no Code label for {section.problem_id}"
+
+
+def test_cli_pdf_names_the_broken_cell(tmp_path):
+    """The student's command on a hw3 notebook with a bad formula: exit 1, the cell and the construct."""
+    nb = nbu.read(ROOT / "release" / "hw3" / "hw3.ipynb")
+    target = next(i for i, c in enumerate(nb.cells) if nbu.grade_id(c) == "q2_derivation")
+    nb.cells[target].source = "My derivation: $E = \\badmacro{y}$."
+    path = tmp_path / "hw3.ipynb"
+    nbformat.write(nb, str(path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "pdf", str(path)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 1
+    assert "q2_derivation" in proc.stderr and "`\\badmacro`" in proc.stderr
+    assert f"cell {target + 1} of the notebook" in proc.stderr
+
+
+def test_cli_html_export(tmp_path):
+    path = tmp_path / "hw3.ipynb"
+    path.write_text((ROOT / "release" / "hw3" / "hw3.ipynb").read_text())
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "pdf", str(path), "--html", "-o", str(tmp_path / "out.html")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "out.html").read_text()
+    assert "Name: not given" in text and text.count('class="gs-new-page"') == 3
