@@ -57,7 +57,8 @@ def page_count(pdf) -> int:
 
 
 def page_text(pdf, page: int) -> str:
-    return poppler("pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-")
+    """The text of one page in the order it was typeset (-raw: wide word gaps do not reorder lines)."""
+    return poppler("pdftotext", "-raw", "-f", str(page), "-l", str(page), str(pdf), "-")
 
 
 def plain(text: str) -> str:
