@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -99,7 +100,7 @@ def student_name(nb) -> str | None:
         text = _drop_markers(cell.source)
         for stub in STUBS:
             text = text.replace(stub, "")
-        text = re.sub(r"[*_`#>]", "", text)
+        text = re.sub(r"[*`#>]|(?<!\w)_+|_+(?!\w)", "", text)  # markdown emphasis, not a name's own _
         text = re.sub(r"^\s*name\s*:\s*", "", text.strip(), flags=re.I)
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         return lines[0] if lines else None
@@ -261,6 +262,22 @@ def _append_code(built: _Builder, nb, sections: list[nbu.Section], first_problem
     built.end(CODE)
 
 
+def _refuse_svg_only(prepared, labels: list[CellLabel]) -> None:
+    """nbconvert turns SVG-only figures into PDF with Inkscape; without it, say which cell and what to do
+    rather than let the figure fail deep inside nbconvert."""
+    if shutil.which("inkscape"):
+        return
+    for cell, label in zip(prepared.cells, labels, strict=True):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            kinds = set(output.get("data", {}))
+            if "image/svg+xml" in kinds and not kinds & {"image/png", "image/jpeg", "application/pdf"}:
+                raise ExportError(
+                    f"{label.description} has a figure in SVG only, which the PDF cannot include without "
+                    "Inkscape: draw it as PNG (matplotlib's default; remove `InlineBackend.figure_formats = "
+                    "['svg']`), run the notebook again, or export HTML with --html"
+                )
+
+
 def _latex_exporter() -> LatexExporter:
     exporter = LatexExporter(template_name="gradescope_latex", extra_template_basedirs=[str(TEMPLATES)])
     exporter.exclude_input_prompt = True
@@ -348,6 +365,7 @@ def export_pdf(
     """
     started = time.monotonic()
     prepared, labels = prepare(nb, spec, title=title or default_title(spec), name=_name_for(name, nb))
+    _refuse_svg_only(prepared, labels)
     log(f"[{spec.id}] converting {len(prepared.cells)} cells to LaTeX (pandoc) ...")
     try:
         tex, resources = _latex_exporter().from_notebook_node(

@@ -349,6 +349,7 @@ def test_missing_name_cell_says_not_given(tmp_path):
         ("**Name:**\n### BEGIN SOLUTION\nAda Lovelace\n### END SOLUTION", "Ada Lovelace"),
         ("Name: Grace Hopper", "Grace Hopper"),
         ("*Alan Turing*", "Alan Turing"),
+        ("**Name:** jane_doe", "jane_doe"),
         ("**Name:**\nYOUR ANSWER HERE", None),
         ("", None),
     ],
@@ -408,6 +409,15 @@ def test_search_finds_a_cell_the_log_cannot_name(tmp_path):
     nb.cells[4].source = r"An unclosed group: $\frac{1}{2$ here."
     prepared, _ = prepare(nb, spec, title="t", name="n")
     assert _first_breaking_cell(prepared, tmp_path) == 4
+
+
+def test_svg_only_figure_names_its_cell(tmp_path):
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook()
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="5"><rect width="10" height="5"/></svg>'
+    nb.cells[7].outputs = [nbformat.v4.new_output("display_data", data={"image/svg+xml": svg})]
+    with pytest.raises(ExportError, match=r"code cell 8 of the notebook \(p1_plot.*SVG only.*--html"):
+        export_pdf(nb, tmp_path / "svg.pdf", spec=spec, workdir=tmp_path, log=lambda *_: None)
 
 
 # ---------------------------------------------------------------------------------------------------------
