@@ -94,6 +94,18 @@ def cmd_pdf(args) -> int:
     return command(args.notebook, args.output, args.html, args.homework)
 
 
+def add_grade_args(p: argparse.ArgumentParser) -> None:
+    from autograder.grade import add_arguments
+
+    add_arguments(p)
+
+
+def cmd_grade(args) -> int:
+    from autograder.grade import command
+
+    return command(args)
+
+
 COMMANDS = {
     "data": (cmd_data, "fetch MNIST into the data root ($COURSE_DATA or data/), verified by sha256", no_args),
     "release": (cmd_release, "regenerate release/ from source/ with nbgrader", add_homeworks),
@@ -117,6 +129,11 @@ COMMANDS = {
         cmd_pdf,
         "export a notebook as the Gradescope PDF (one problem per page) and OUT.pages.json; --html for HTML",
         add_pdf_args,
+    ),
+    "grade": (
+        cmd_grade,
+        "grade a class's submissions in parallel, sandboxed; OUT/grades.csv, feedback, course gradebook",
+        add_grade_args,
     ),
 }
 

@@ -1,0 +1,325 @@
+"""`python -m autograder grade hwN SUBMISSIONS [-j N] [-o OUT]`: grade a class's submissions in parallel.
+
+Each submission is graded by real nbgrader in its own scratch course, in one of N warm worker processes
+(`autograde.Grader`), with its kernel in the sandbox. As results arrive they are written to
+OUT/results/<student>.json, merged into the course gradebook, and the progress bar moves; at the end
+OUT/grades.csv has one row per student. Feedback lands in OUT/feedback/<student>/hwN.html.
+
+A second run skips every submission whose files are unchanged since it was graded (unless --force); a
+submission the grader itself failed on (status "error") is always tried again. One bad submission never stops
+the batch; a worker process that dies is replaced and its submission retried once.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import os
+import shutil
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import sandbox
+from autograder.paths import BUILD, tool_env
+from autograder.spec import Spec, select
+
+RETRIES = 1  # a submission whose worker died is tried once more in a fresh worker
+
+
+@dataclass
+class Summary:
+    graded: int = 0
+    rejected: int = 0
+    errors: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    csv: Path | None = None
+    results: list = field(default_factory=list)
+
+
+# -- worker processes -----------------------------------------------------------------------------------------
+
+_GRADER = None
+
+
+def _init_worker(setup, slots) -> None:
+    """Each worker takes a slot (its kernel user) and keeps one Grader for all its submissions."""
+    import warnings
+
+    from autograder.autograde import Grader
+
+    warnings.filterwarnings("ignore", module="nbgrader")  # nbgrader's own SQLAlchemy warnings
+    global _GRADER
+    _GRADER = Grader(setup, slot=slots.get())
+
+
+def _grade_in_worker(sub) -> dict:
+    return _GRADER.grade(sub).to_dict()
+
+
+# -- the batch ------------------------------------------------------------------------------------------------
+
+
+def record_path(out: Path, student: str) -> Path:
+    return out / "results" / f"{student}.json"
+
+
+def _digest(sub) -> str:
+    from autograder import submissions
+
+    return submissions.sha256(sub.notebook) if sub.notebook else submissions.folder_digest(sub.folder)
+
+
+def already_graded(out: Path, sub, homework: str) -> bool:
+    path = record_path(out, sub.student)
+    if not path.exists():
+        return False
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return (
+        record.get("homework") == homework
+        and record.get("status") in ("graded", "rejected")
+        and record.get("digest") == _digest(sub)
+    )
+
+
+def _unique_students(subs: list) -> None:
+    seen: dict[str, int] = {}
+    for sub in subs:
+        n = seen.get(sub.student, 0)
+        seen[sub.student] = n + 1
+        if n:
+            sub.student = f"{sub.student}-{n + 1}"
+
+
+def _scratch(spec: Spec) -> Path:
+    # Not under /tmp: kernels get a private /tmp, and their working folder lives in here.
+    path = BUILD / "grading" / f"{spec.id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    path.mkdir(parents=True)
+    return path
+
+
+def grade_batch(
+    spec: Spec,
+    source: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    db_url: str | None = None,
+    limits: sandbox.Limits | None = None,
+    progress: bool = True,
+    log=print,
+) -> Summary:
+    """Grade every submission in `source` (see the module docstring); return counts and the CSV path."""
+    from autograder import autograde, gradebook, submissions
+    from autograder.autograde import Result
+
+    start = time.monotonic()
+    os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` when it creates a gradebook
+    jobs = jobs or os.cpu_count() or 1
+    db_url = db_url or gradebook.DEFAULT_DB_URL
+    limits = limits or sandbox.Limits.for_homework(spec.quick_seconds)
+    out = out.resolve()
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    os.chmod(out, 0o700)  # other students' feedback and grades: not for the kernels' users
+    scratch = _scratch(spec)
+    summary = Summary()
+    try:
+        subs = submissions.discover(source.resolve(), spec.id, spec.notebook, scratch / "input")
+        _unique_students(subs)
+        todo = [s for s in subs if force or not already_graded(out, s, spec.id)]
+        summary.skipped = len(subs) - len(todo)
+        if summary.skipped:
+            log(f"[{spec.id}] {summary.skipped} submission(s) already graded and unchanged: skipped (--force regrades)")
+        if todo:
+            log(f"[{spec.id}] preparing the assignment (nbgrader generate_assignment) ...")
+            hide = [out, source.resolve(), *_sqlite_path(db_url)]
+            setup = autograde.prepare(spec, scratch, limits, feedback_dir=out / "feedback", hide=hide)
+            gradebook.copy_assignment(
+                f"sqlite:///{Path(setup.template) / 'gradebook.db'}", db_url, spec, setup.course_id
+            )
+            log(
+                f"[{spec.id}] grading {len(todo)} submission(s), {min(jobs, len(todo))} at a time; limits: "
+                f"{limits.describe()}"
+            )
+            for data in _run_pool(setup, todo, min(jobs, len(todo)), progress, spec.id):
+                result = Result.from_dict(data)
+                record_path(out, result.student).write_text(json.dumps(data, indent=1))
+                if result.status in ("graded", "rejected"):
+                    gradebook.merge(db_url, spec, result, setup.course_id)
+                summary.results.append(result)
+                key = result.status if result.status in ("graded", "rejected") else "errors"
+                setattr(summary, key, getattr(summary, key) + 1)
+        summary.csv = write_csv(spec, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    summary.seconds = time.monotonic() - start
+    return summary
+
+
+def _sqlite_path(db_url: str) -> list[Path]:
+    return [Path(db_url.removeprefix("sqlite:///"))] if db_url.startswith("sqlite:///") else []
+
+
+def _run_pool(setup, todo: list, jobs: int, progress: bool, label: str):
+    """Yield result dicts as workers finish; replace a pool whose worker died, retrying its work once."""
+    from tqdm import tqdm
+
+    from autograder.autograde import Result
+
+    ctx = multiprocessing.get_context("spawn")  # workers import nbgrader themselves; no fork of our state
+    attempts = {id(s): 0 for s in todo}
+    queue = list(todo)
+    bar = tqdm(total=len(todo), desc=f"grading {label}", unit="submission", disable=not progress)
+    try:
+        while queue:
+            slots = ctx.Queue()
+            for k in range(jobs):
+                slots.put(k)
+            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(setup, slots)) as pool:
+                pending = {pool.submit(_grade_in_worker, s): s for s in queue}
+                queue = []
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        sub = pending.pop(future)
+                        try:
+                            data = future.result()
+                        except BrokenProcessPool:
+                            attempts[id(sub)] += 1
+                            if attempts[id(sub)] <= RETRIES:
+                                queue.append(sub)
+                                continue
+                            data = Result(
+                                setup_homework(setup),
+                                sub.student,
+                                sub.students,
+                                "error",
+                                message="the grading worker process died twice on this submission",
+                            ).to_dict()
+                        bar.update(1)
+                        bar.set_postfix_str(f"{sub.student}: {data['status']} {data['score']:g}")
+                        yield data
+    finally:
+        bar.close()
+
+
+def setup_homework(setup) -> str:
+    return Path(setup.spec_path).stem
+
+
+# -- reports --------------------------------------------------------------------------------------------------
+
+
+def write_csv(spec: Spec, out: Path) -> Path:
+    """OUT/grades.csv from every result record of this homework in OUT/results (one row per student)."""
+    rows = []
+    for path in sorted((out / "results").glob("*.json")):
+        data = json.loads(path.read_text())
+        if data.get("homework") != spec.id:
+            continue
+        for student in data.get("students") or [data["student"]]:
+            row = {
+                "student": student,
+                "status": data["status"],
+                "autograded": f"{data['score']:g}",
+                "autograded_max": f"{data['max_score']:g}",
+                **{p.id: f"{data['problems'].get(p.id, [0, 0])[0]:g}" for p in spec.problems},
+                "manual_max": f"{sum(data.get('manual', {}).values()):g}",
+                "flags": " | ".join(data.get("flags", [])),
+                "message": data.get("message", ""),
+                "notes": " | ".join(data.get("notes", [])),
+                "seconds": f"{data.get('seconds', 0):.1f}",
+                "feedback": os.path.relpath(data["feedback"], out) if data.get("feedback") else "",
+            }
+            rows.append(row)
+    target = out / "grades.csv"
+    columns = [
+        "student",
+        "status",
+        "autograded",
+        "autograded_max",
+        *(p.id for p in spec.problems),
+        "manual_max",
+        "flags",
+        "message",
+        "notes",
+        "seconds",
+        "feedback",
+    ]
+    with target.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: r["student"]))
+    return target
+
+
+def table(summary: Summary) -> str:
+    return (
+        f"graded {summary.graded}, rejected {summary.rejected}, grader errors {summary.errors}, "
+        f"skipped {summary.skipped} in {summary.seconds:.0f} s; grades: {summary.csv}"
+    )
+
+
+# -- command line ---------------------------------------------------------------------------------------------
+
+
+def add_arguments(p) -> None:
+    p.add_argument("homework", metavar="hwN", help="the homework (assignments/hwN.toml)")
+    p.add_argument(
+        "submissions",
+        type=Path,
+        help="a folder of <student>/hwN.ipynb, nbgrader's submitted/ folder, or a Gradescope export zip",
+    )
+    p.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded at once (default: CPU cores)")
+    p.add_argument("-o", "--out", type=Path, default=None, help="results folder (default: build/grades/hwN)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that were already graded")
+    p.add_argument("--db", default=None, help="course gradebook, any nbgrader db_url (default: sqlite gradebook.db)")
+    p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: from quick_seconds)")
+    p.add_argument("--notebook-timeout", type=int, default=None, help="seconds per notebook (default: 2 x quick)")
+    p.add_argument("--memory-mb", type=int, default=None, help="memory per submission (default: 4096)")
+    p.add_argument("--output-kb", type=int, default=None, help="output kept per cell (default: 256)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+
+
+def limits_from(args, spec: Spec) -> sandbox.Limits:
+    return sandbox.Limits.for_homework(
+        spec.quick_seconds,
+        cell_seconds=args.cell_timeout,
+        notebook_seconds=args.notebook_timeout,
+        memory_mb=args.memory_mb,
+        output_kb=args.output_kb,
+    )
+
+
+def command(args) -> int:
+    from autograder.submissions import SubmissionsError
+
+    [spec] = select([args.homework])
+    out = args.out or BUILD / "grades" / spec.id
+    try:
+        summary = grade_batch(
+            spec,
+            args.submissions,
+            out,
+            jobs=args.jobs,
+            force=args.force,
+            db_url=args.db,
+            limits=limits_from(args, spec),
+            progress=not args.no_progress,
+        )
+    except SubmissionsError as exc:
+        raise RuntimeError(str(exc)) from None
+    print(table(summary))
+    for result in summary.results:
+        if result.status == "error":
+            print(f"\n{result.student}: grader error: {result.message}")
+    return 1 if summary.errors else 0

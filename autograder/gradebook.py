@@ -1,0 +1,79 @@
+"""Merging graded submissions into the course gradebook through nbgrader's own API (any SQLAlchemy db_url).
+
+Each submission was graded in its own scratch gradebook; here the assignment's structure (notebooks, grade,
+solution, source and task cells) is copied once from the template gradebook, then every student's autograded
+scores and comments are written. Like nbgrader's SaveAutoGrades, a score a TA entered by hand (manual_score)
+is never overwritten, and such a cell stays flagged for review.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+
+from autograder.autograde import Result
+from autograder.paths import ROOT
+from autograder.spec import Spec
+
+DEFAULT_DB_URL = f"sqlite:///{ROOT / 'gradebook.db'}"
+
+
+def copy_assignment(template_url: str, course_url: str, spec: Spec, course_id: str) -> None:
+    """Create or update the assignment in the course gradebook from the template course's gradebook."""
+    with Gradebook(template_url, course_id) as src, Gradebook(course_url, course_id) as dst:
+        assignment = src.find_assignment(spec.id)
+        dst.update_or_create_assignment(spec.id, duedate=assignment.duedate)
+        for nb in assignment.notebooks:
+            dst.update_or_create_notebook(nb.name, spec.id)
+            for cell in nb.grade_cells:
+                dst.update_or_create_grade_cell(
+                    cell.name, nb.name, spec.id, max_score=cell.max_score, cell_type=cell.cell_type
+                )
+            for cell in nb.solution_cells:
+                dst.update_or_create_solution_cell(cell.name, nb.name, spec.id)
+            for cell in nb.task_cells:
+                dst.update_or_create_task_cell(
+                    cell.name, nb.name, spec.id, max_score=cell.max_score, cell_type=cell.cell_type
+                )
+            for cell in nb.source_cells:
+                dst.update_or_create_source_cell(
+                    cell.name,
+                    nb.name,
+                    spec.id,
+                    cell_type=cell.cell_type,
+                    locked=cell.locked,
+                    source=cell.source,
+                    checksum=cell.checksum,
+                )
+
+
+def merge(course_url: str, spec: Spec, result: Result, course_id: str) -> None:
+    """Write one result (graded or rejected) for each of its students."""
+    notebook = spec.notebook.removesuffix(".ipynb")
+    with warnings.catch_warnings(), Gradebook(course_url, course_id) as gb:
+        # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; harmless, and noise
+        warnings.simplefilter("ignore", SAWarning)
+        for student in result.students:
+            gb.update_or_create_student(student)
+            kwargs = {"timestamp": result.timestamp} if result.timestamp else {}
+            gb.update_or_create_submission(spec.id, student, **kwargs)
+            submitted = gb.find_submission_notebook(notebook, spec.id, student)
+            for grade in submitted.grades:
+                row = result.grades.get(grade.name)
+                grade.auto_score = row["auto_score"] if row else 0.0  # rejected: nothing earns points
+                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+            for comment in submitted.comments:
+                comment.auto_comment = result.comments.get(comment.name, "No response.")
+            gb.db.commit()
+
+
+def scores(course_url: str, spec: Spec, student: str, course_id: str) -> dict[str, float | None]:
+    """The autograded score of each grade cell of a student's submission (for tests and reports)."""
+    with Gradebook(course_url, course_id) as gb:
+        try:
+            nb = gb.find_submission_notebook(spec.notebook.removesuffix(".ipynb"), spec.id, student)
+        except MissingEntry:
+            return {}
+        return {g.name: g.auto_score for g in nb.grades}

@@ -1,0 +1,225 @@
+"""What the grader trusts from a submission, and what the student may see afterwards.
+
+`rebuild` makes the notebook nbgrader grades from the instructor's release notebook: every locked and test
+cell, all cell metadata (points, ids, checksums) and the kernel come from the instructor; from the submission
+only the answer cells' text (matched by grade_id) and cells the student added (as plain, ungraded code) are
+taken. Whatever the submission did to the provided cells (edited, deleted, re-typed, duplicated, re-ordered,
+metadata changed) cannot change what is graded; each such change is reported as a note.
+
+`identify` tells a notebook of another homework, or one not made from a release, from a real submission.
+
+`Redact` and `Report` are nbconvert preprocessors for the feedback: hidden tests never appear in it, neither as
+code nor inside outputs (a traceback from a hidden test, or a submission that printed the test's source).
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+from dataclasses import dataclass, field
+
+import nbformat
+from nbgrader.preprocessors.base import NbGraderPreprocessor
+
+from autograder import notebook as nbu
+
+MIN_SECRET_LINE = 6  # as in check.py: shorter lines ("pass", "x = 0") are too common to call a leak
+REDACTED = "[hidden test text removed]"
+
+
+@dataclass
+class Rebuilt:
+    nb: nbformat.NotebookNode
+    notes: list[str] = field(default_factory=list)
+    answered: int = 0  # answer cells whose text differs from the release stub
+
+
+def _answer_ids(nb) -> list[str]:
+    return [nbu.grade_id(c) for c in nb.cells if nbu.grade_id(c) and nbu.meta(c).get("solution")]
+
+
+def _all_ids(nb) -> set[str]:
+    return {nbu.grade_id(c) for c in nb.cells if nbu.grade_id(c)}
+
+
+def identify(student_nb, release_nb, others: dict[str, object]) -> str | None:
+    """None if `student_nb` is this homework's notebook; else why it is not (another homework, or no ids)."""
+    mine = _all_ids(release_nb)
+    theirs = _all_ids(student_nb)
+    if theirs & mine:
+        return None
+    best = max(others.items(), key=lambda kv: len(theirs & _all_ids(kv[1])), default=None)
+    if best is not None and theirs & _all_ids(best[1]):
+        return f"this is the notebook of {best[0]}, not of this homework: upload this homework's notebook"
+    if not theirs:
+        return (
+            "the notebook has none of the homework's cell ids (it was not made from the released notebook, "
+            "or its cell metadata was removed): fill in the released notebook and upload that"
+        )
+    return "the notebook's cells belong to no homework of this course: upload this homework's notebook"
+
+
+def rebuild(release_nb, student_nb) -> Rebuilt:
+    """The release notebook with the student's answers (see the module docstring)."""
+    notes: list[str] = []
+    release_ids = [nbu.grade_id(c) for c in release_nb.cells]
+    by_id = {gid: c for gid, c in zip(release_ids, release_nb.cells, strict=True) if gid}
+    answers: dict[str, nbformat.NotebookNode] = {}
+    counts: dict[str, int] = {}
+    extras: dict[str | None, list] = {}  # anchor grade_id (None: top) -> added code cells
+    anchor = None
+    seen_order = []
+    for cell in student_nb.cells:
+        gid = nbu.grade_id(cell)
+        if gid in by_id:
+            counts[gid] = counts.get(gid, 0) + 1
+            if counts[gid] == 1:
+                seen_order.append(gid)
+            anchor = gid
+            ref = by_id[gid]
+            if nbu.meta(ref).get("solution"):
+                answers.setdefault(gid, cell)
+            else:
+                _compare_locked(ref, cell, notes)
+            if counts[gid] == 1:
+                _compare_metadata(ref, cell, notes)
+        elif cell.cell_type == "code" and cell.source.strip():
+            extras.setdefault(anchor, []).append(cell)
+    for gid, n in counts.items():
+        if n > 1:
+            notes.append(f"cell {gid} appears {n} times: the first copy was graded")
+    expected = [g for g in release_ids if g]
+    if [g for g in expected if g in counts] != seen_order:
+        notes.append("cells were re-ordered: they were run in the homework's order")
+    cells, answered = [], 0
+    for gid, ref in [(None, None), *zip(release_ids, release_nb.cells, strict=True)]:
+        if ref is not None:
+            cell = copy.deepcopy(ref)
+            if gid in answers:
+                given = answers[gid]
+                cell.source = given.source
+                answered += given.source.strip() != ref.source.strip()
+                if given.cell_type != ref.cell_type:
+                    notes.append(
+                        f"answer cell {gid} was changed to {given.cell_type}: its text was graded as {ref.cell_type}"
+                    )
+                if ref.cell_type == "markdown" and given.get("attachments"):
+                    cell["attachments"] = copy.deepcopy(given["attachments"])
+            elif nbu.meta(ref).get("solution"):
+                notes.append(f"answer cell {gid} is missing: graded as unanswered")
+            elif gid and gid not in counts:
+                kind = "test" if nbu.is_autograded_test(ref) else "provided"
+                notes.append(f"{kind} cell {gid} was deleted: the instructor's cell was used")
+            cells.append(cell)
+        for extra in extras.get(gid if ref is not None else None, []):
+            cells.append(nbformat.v4.new_code_cell(extra.source))
+    added = sum(len(v) for v in extras.values())
+    if added:
+        notes.append(f"{added} code cell(s) added by the student were run as ungraded code")
+    nb = copy.deepcopy(release_nb)
+    nb.cells = cells
+    kernel = student_nb.metadata.get("kernelspec", {}).get("name")
+    expected_kernel = release_nb.metadata.get("kernelspec", {}).get("name")
+    if kernel and kernel != expected_kernel:
+        notes.append(f"kernel {kernel!r} was replaced by the homework's {expected_kernel!r}")
+    return Rebuilt(nb, notes, answered)
+
+
+def _compare_locked(ref, cell, notes: list[str]) -> None:
+    gid = nbu.grade_id(ref)
+    kind = "test" if nbu.is_autograded_test(ref) else "provided"
+    if cell.cell_type != ref.cell_type:
+        notes.append(f"{kind} cell {gid} was changed to {cell.cell_type}: the instructor's cell was used")
+    elif cell.source.strip() != ref.source.strip():
+        notes.append(f"{kind} cell {gid} was edited: the instructor's version was used")
+
+
+def _compare_metadata(ref, cell, notes: list[str]) -> None:
+    mine, theirs = nbu.meta(ref), nbu.meta(cell)
+    changed = sorted(k for k in ("points", "grade", "solution", "locked") if theirs.get(k) != mine.get(k))
+    if changed:
+        gid = nbu.grade_id(ref)
+        notes.append(f"cell {gid}: nbgrader metadata changed ({', '.join(changed)}): the instructor's was used")
+
+
+# -- feedback -------------------------------------------------------------------------------------------------
+
+
+def secret_lines(source_nb) -> set[str]:
+    """Lines of hidden tests and solutions that appear nowhere public (long enough to be telling)."""
+    secret, public = set(), set()
+    for cell in source_nb.cells:
+        hidden = nbu.regions(cell.source, nbu.HIDDEN_BEGIN, nbu.HIDDEN_END)
+        solution = (
+            nbu.regions(cell.source, nbu.SOLUTION_BEGIN, nbu.SOLUTION_END) if nbu.meta(cell).get("solution") else []
+        )
+        lines = {line.strip() for block in hidden + solution for line in block.splitlines()}
+        secret |= {line for line in lines if len(line) >= MIN_SECRET_LINE}
+        public |= {line.strip() for line in cell.source.splitlines()} - lines
+    return secret - public
+
+
+def redact_text(text: str, secrets: set[str]) -> str:
+    if not secrets or not text:
+        return text
+    lines = text.split("\n")
+    out = [REDACTED if any(s in line for s in secrets) else line for line in lines]
+    return "\n".join(out)
+
+
+class Redact(NbGraderPreprocessor):
+    """Feedback never shows hidden tests: sources are cleared by nbgrader's ClearHiddenTests before this runs;
+    here, outputs that quote secret lines lose those lines, and errors raised in cells with hidden tests show
+    only their message (an IPython traceback quotes the failing hidden line and its neighbours)."""
+
+    def preprocess(self, nb, resources):
+        self.secrets = resources["autograder_feedback"]["secrets"]
+        self.hidden_cells = resources["autograder_feedback"]["hidden_cells"]
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        hidden = nbu.grade_id(cell) in self.hidden_cells
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                out.text = redact_text(out.text, self.secrets)
+            elif kind == "error":
+                out.evalue = redact_text(str(out.get("evalue", "")), self.secrets)
+                if hidden:
+                    out.traceback = [
+                        f"{out.ename}: {out.evalue}",
+                        "(raised in this cell's tests; hidden tests are not shown)",
+                    ]
+                else:
+                    out.traceback = [redact_text(line, self.secrets) for line in out.get("traceback", [])]
+            for mime, value in list(out.get("data", {}).items()):
+                if isinstance(value, str) and mime.startswith("text/"):
+                    out.data[mime] = redact_text(value, self.secrets)
+        return cell, resources
+
+
+class Report(NbGraderPreprocessor):
+    """A first cell that states the autograded result, the limits the submission ran under, and every note."""
+
+    def preprocess(self, nb, resources):
+        text = resources["autograder_feedback"]["report"]
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata["nbgrader"] = {
+            "grade_id": "autograder_report",
+            "locked": True,
+            "grade": False,
+            "solution": False,
+            "schema_version": 3,
+        }
+        nb.cells.insert(0, cell)
+        return nb, resources
+
+
+def report_markdown(title: str, lines: list[str], sections: dict[str, list[str]]) -> str:
+    out = [f"### {html.escape(title)}", "", *[f"- {html.escape(line)}" for line in lines]]
+    for heading, items in sections.items():
+        if items:
+            out += ["", f"**{html.escape(heading)}**", "", *[f"- {html.escape(i)}" for i in items]]
+    return "\n".join(out)
