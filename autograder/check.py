@@ -55,7 +55,8 @@ def point_mismatches(spec: Spec, nb) -> list[str]:
         if not nbu.meta(cell).get("grade"):
             continue
         if problem is None:
-            failures.append(f"{where}: graded cell {gid!r} belongs to no problem of {spec.path.name}")
+            if nbu.points(cell) > 0:  # 0-point cells such as `student_name` belong to no problem
+                failures.append(f"{where}: graded cell {gid!r} belongs to no problem of {spec.path.name}")
         elif nbu.is_autograded_test(cell):
             auto[problem.id] += nbu.points(cell)
         elif nbu.is_manual(cell):
