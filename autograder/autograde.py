@@ -15,6 +15,7 @@ A worker process keeps one `Grader` (imports, the sandbox probe, the kernel user
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import re
@@ -50,7 +51,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import integrity, sandbox, submissions
 from autograder import notebook as nbu
-from autograder.paths import NBGRADER_CONFIG, ROOT, data_root, tool_env
+from autograder.paths import NBGRADER_CONFIG, data_root, tool_env
 from autograder.spec import Spec, all_specs, load
 
 NBGRADER_LOG_LINES = 40
@@ -90,6 +91,7 @@ class Result:
     manual: dict[str, float] = field(default_factory=dict)  # written answers: grade_id -> points (TA grades)
     flags: list[str] = field(default_factory=list)  # integrity findings, for the instructor
     notes: list[str] = field(default_factory=list)  # what the rebuild and the execution changed or noticed
+    cell_errors: list[str] = field(default_factory=list)  # errors raised by cells that are not tests
     limits: str = ""
     sandbox: str = ""
     feedback: str = ""
@@ -231,12 +233,14 @@ class Grader:
         return work, sock
 
     def _hidden_paths(self) -> list[str]:
-        """What the kernel's mount namespace covers: everything under the repository and this batch's folder
-        except the interpreter, the data and the kernel's own slot; plus the caller's extra paths."""
-        keep = [Path(p) for p in self.expose] + [self.slot_dir().resolve()]
-        paths = set(_hide_all_but(ROOT.resolve(), keep)) | set(_hide_all_but(Path(self.setup.scratch).resolve(), keep))
-        paths |= {str(Path(p).resolve()) for p in self.setup.hide if Path(p).exists()}
-        return sorted(p for p in paths if not any(Path(k).is_relative_to(p) for k in keep))
+        """What the kernel's mount namespace covers (and the guard refuses to open, where mounts are not
+        available): everything but the system folders, the interpreter, the data and the kernel's own slot,
+        so no other file of this machine (the repository with the hidden tests, the gradebook, other
+        submissions, the grader's home) is visible; plus the caller's outputs and inputs wherever they are."""
+        keep = [Path(p) for p in (*sandbox.SYSTEM_FOLDERS, *self.expose)] + [self.slot_dir().resolve()]
+        hidden = set(sandbox.hide_all_but(Path("/"), keep))
+        hidden |= {str(Path(p).resolve()) for p in self.setup.hide if Path(p).exists()}
+        return sorted(p for p in hidden if not any(k.is_relative_to(p) for k in keep))
 
     def _policy(self, work: Path) -> Path:
         policy = sandbox.Policy(
@@ -277,6 +281,8 @@ class Grader:
             nb = self._read(sub)
             if isinstance(nb, submissions.Rejection):
                 result.status, result.message = "rejected", nb.message
+                if self.setup.feedback_dir:
+                    result.feedback = str(self._rejection_page(sub.student, nb.message))
             else:
                 self._grade_notebook(sub, nb, result)
         except GradingError as exc:
@@ -409,6 +415,12 @@ class Grader:
                 }
             for comment in notebook.comments:
                 result.comments[comment.name] = comment.auto_comment
+        for i, cell in enumerate(graded.cells):
+            if cell.cell_type == "code" and not nbu.is_autograded_test(cell):
+                for out in cell.get("outputs", []):
+                    if out.get("output_type") == "error":
+                        text = f"{nbu.grade_id(cell) or f'cell {i}'}: {out.get('ename')}: {out.get('evalue', '')}"
+                        result.cell_errors.append(integrity.redact_text(text[:400], self.secrets))
         for cell in self.source_nb.cells:
             gid = nbu.grade_id(cell)
             problem = self.spec.problem_of(gid or "")
@@ -447,6 +459,18 @@ class Grader:
                 return "visible", integrity.redact_text(text, self.secrets)
         return None, ""
 
+    def _rejection_page(self, student: str, message: str) -> Path:
+        target = Path(self.setup.feedback_dir) / student / f"{self.spec.id}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        title = f"{self.spec.id}: your submission could not be graded"
+        target.write_text(
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"</head><body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+            f"<p>Score: 0 / {self.spec.autograded_total:g} autograded points.</p></body></html>",
+            encoding="utf-8",
+        )
+        return target
+
     def _feedback(self, course: Path, student: str, result: Result) -> Path:
         report = integrity.report_markdown(
             f"Autograder: {result.score:g} / {result.max_score:g} autograded points",
@@ -457,6 +481,7 @@ class Grader:
                 f"sandbox: {result.sandbox}",
             ],
             {
+                "Errors in cells": result.cell_errors,
                 "Notes": result.notes,
                 "Integrity findings (the instructor has been told; what was replaced was put back before "
                 "the tests ran)": result.flags,
@@ -560,24 +585,6 @@ def nbu_write(nb, path: Path) -> None:
 def _imports(nb, module: str) -> bool:
     pattern = re.compile(rf"^\s*(import|from)\s+{re.escape(module)}(\s|\.|$)", re.M)
     return any(pattern.search(c.source) for c in nb.cells if c.cell_type == "code" and nbu.meta(c).get("locked"))
-
-
-def _hide_all_but(root: Path, keep: list[Path]) -> list[str]:
-    """Entries under `root` to cover so that only the `keep` paths (and the folders leading to them) stay."""
-    if not root.is_dir():
-        return []
-    inside = [k for k in keep if k.is_relative_to(root) and k != root]
-    if any(k == root for k in keep):
-        return []
-    hidden = []
-    for entry in root.iterdir():
-        entry_path = entry.resolve() if entry.is_symlink() else entry
-        on_path = [k for k in inside if k.is_relative_to(entry_path)]
-        if not on_path:
-            hidden.append(str(entry))
-        elif not any(k == entry_path for k in on_path):
-            hidden += _hide_all_but(entry_path, on_path)
-    return hidden
 
 
 def _where(error_output, source: str) -> str:

@@ -175,10 +175,12 @@ def _run_pool(setup, todo: list, jobs: int, progress: bool, label: str):
 
     from autograder.autograde import Result
 
-    ctx = multiprocessing.get_context("spawn")  # workers import nbgrader themselves; no fork of our state
+    # fork, not spawn: spawn re-runs the __main__ module in each worker, and `python -m autograder` is a CLI.
+    # The pool is created and fed before the progress bar starts its thread, so no thread is forked.
+    ctx = multiprocessing.get_context("fork")
     attempts = {id(s): 0 for s in todo}
     queue = list(todo)
-    bar = tqdm(total=len(todo), desc=f"grading {label}", unit="submission", disable=not progress)
+    bar = None
     try:
         while queue:
             slots = ctx.Queue()
@@ -187,6 +189,8 @@ def _run_pool(setup, todo: list, jobs: int, progress: bool, label: str):
             with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(setup, slots)) as pool:
                 pending = {pool.submit(_grade_in_worker, s): s for s in queue}
                 queue = []
+                if bar is None:
+                    bar = tqdm(total=len(todo), desc=f"grading {label}", unit="submission", disable=not progress)
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -198,18 +202,16 @@ def _run_pool(setup, todo: list, jobs: int, progress: bool, label: str):
                             if attempts[id(sub)] <= RETRIES:
                                 queue.append(sub)
                                 continue
+                            message = "the grading worker process died twice on this submission"
                             data = Result(
-                                setup_homework(setup),
-                                sub.student,
-                                sub.students,
-                                "error",
-                                message="the grading worker process died twice on this submission",
+                                setup_homework(setup), sub.student, sub.students, "error", message=message
                             ).to_dict()
                         bar.update(1)
                         bar.set_postfix_str(f"{sub.student}: {data['status']} {data['score']:g}")
                         yield data
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
 
 
 def setup_homework(setup) -> str:

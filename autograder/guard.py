@@ -394,7 +394,7 @@ class Guard:
             return
         writing = bool(mode and any(c in mode for c in "wax+")) or bool(flags and flags & WRITE_FLAGS)
         if any(path == s or path.startswith(s + os.sep) for s in self.secret):
-            self._flag(f"tried to open an instructor file: {path}")
+            self._flag(f"tried to open a file it may not read: {path}")
             raise PermissionError(13, "Permission denied (autograder sandbox)", path)
         if writing and path != os.devnull and not any(path == w or path.startswith(w + os.sep) for w in self.writable):
             self._flag(f"tried to write outside its folder: {path}")

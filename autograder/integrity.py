@@ -42,21 +42,28 @@ def _all_ids(nb) -> set[str]:
     return {nbu.grade_id(c) for c in nb.cells if nbu.grade_id(c)}
 
 
+def _similarity(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
 def identify(student_nb, release_nb, others: dict[str, object]) -> str | None:
-    """None if `student_nb` is this homework's notebook; else why it is not (another homework, or no ids)."""
-    mine = _all_ids(release_nb)
+    """None if `student_nb` is this homework's notebook; else why it is not. Cell ids are compared with every
+    homework's release (ids like `header` or `setup` are shared by all, so the closest match decides)."""
     theirs = _all_ids(student_nb)
-    if theirs & mine:
-        return None
-    best = max(others.items(), key=lambda kv: len(theirs & _all_ids(kv[1])), default=None)
-    if best is not None and theirs & _all_ids(best[1]):
-        return f"this is the notebook of {best[0]}, not of this homework: upload this homework's notebook"
     if not theirs:
         return (
             "the notebook has none of the homework's cell ids (it was not made from the released notebook, "
             "or its cell metadata was removed): fill in the released notebook and upload that"
         )
-    return "the notebook's cells belong to no homework of this course: upload this homework's notebook"
+    mine = _similarity(theirs, _all_ids(release_nb))
+    best, score = max(
+        ((k, _similarity(theirs, _all_ids(v))) for k, v in others.items()), key=lambda kv: kv[1], default=(None, 0.0)
+    )
+    if best is not None and score > mine:
+        return f"this is the notebook of {best}, not of this homework: upload this homework's notebook"
+    if mine == 0.0:
+        return "the notebook's cells belong to no homework of this course: upload this homework's notebook"
+    return None
 
 
 def rebuild(release_nb, student_nb) -> Rebuilt:

@@ -99,10 +99,13 @@ class GradingExecute(Execute):
     """nbgrader's Execute with the sandbox, the deadline, the output cap and the guard."""
 
     shutdown_kernel = "immediate"  # nothing to save in a graded kernel: do not wait for a graceful exit
+    # A cell that floods output and is interrupted may take a while to drain: that is not a dead kernel (the
+    # rest of its output is dropped anyway, past the cap).
+    raise_on_iopub_timeout = False
+    iopub_timeout = 10
 
     def preprocess(self, nb, resources):
         self.run_info: Run = resources["autograder"]
-        self.timeout = self.run_info.limits.cell_seconds
         self.started = time.monotonic()
         self.deadline = self.started + self.run_info.limits.notebook_seconds
         self.stopped: str | None = None  # why the remaining cells are not run
@@ -149,12 +152,12 @@ class GradingExecute(Execute):
         )
         return self.km
 
-    async def kernel_call(self, expression: str = "", code: str = "") -> str | None:
+    async def kernel_call(self, expression: str = "", code: str = "", seconds: float = GUARD_CALL_SECONDS):
         """Evaluate `expression` in the kernel (silently, outside the notebook's history); None if no answer."""
         msg_id = await ensure_async(
             self.kc.execute(code, silent=True, store_history=False, user_expressions={"r": expression or "0"})
         )
-        limit = time.monotonic() + GUARD_CALL_SECONDS
+        limit = time.monotonic() + seconds
         while time.monotonic() < limit:
             try:
                 msg = await self.kc.shell_channel.get_msg(timeout=max(0.1, limit - time.monotonic()))
@@ -183,9 +186,10 @@ class GradingExecute(Execute):
             f"    exec(compile({GUARD_SOURCE!r}, '<autograder-guard>', 'exec'), _g)\n"
             f"    _g['install'](__import__('json').loads({config!r}))\n_ag_install()\ndel _ag_install"
         )
-        self.guard_ok = await self.kernel_call(code=code, expression="'ready'") == "ready"
-        if not self.guard_ok:
-            self.run_info.events.append("the integrity guard could not be installed in the kernel")
+        limit = max(GUARD_CALL_SECONDS, self.deadline - time.monotonic())  # it imports numpy and torch
+        self.guard_ok = await self.kernel_call(code=code, expression="'ready'", seconds=limit) == "ready"
+        if not self.guard_ok:  # the grader's problem, not the student's: no student code has run yet
+            raise RuntimeError(f"the integrity guard could not be installed in the kernel:\n{self.kernel_log_tail()}")
 
     async def guard(self, gid: str, check: bool) -> bool:
         """One guard step before a student or test cell (see guard.Guard.step); record what it reports.
@@ -205,7 +209,8 @@ class GradingExecute(Execute):
     # -- cells ------------------------------------------------------------------------------------------------
 
     def _get_timeout(self, cell):
-        return max(1, min(self.timeout, int(self.deadline - time.monotonic()) + 1))
+        # Not self.timeout: NotebookClient.__init__ resets it from nbgrader's config (Execute.timeout).
+        return max(1, min(self.run_info.limits.cell_seconds, int(self.deadline - time.monotonic()) + 1))
 
     def stop(self, reason: str) -> None:
         if self.stopped is None:

@@ -31,6 +31,22 @@ CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
 STUDENT_UID_BASE = 61000  # slot k runs as uid/gid 61000 + k: unused by Debian/Ubuntu system and human users
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+# What a kernel sees of the machine besides the interpreter, the data and its own folder.
+SYSTEM_FOLDERS = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc",
+    "/proc",
+    "/dev",
+    "/sys",
+    "/tmp",
+    "/var/tmp",
+)
 # Environment passed to the student's kernel: nothing else of the grader's (tokens, credentials) gets through.
 ENV_KEEP = (
     "PATH",
@@ -215,6 +231,26 @@ def _hide(paths: list[str]) -> None:
             _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0")
         elif os.path.exists(path):
             _mount("/dev/null", path, None, MS_BIND)
+
+
+def hide_all_but(root, keep) -> list[str]:
+    """Entries under `root` to cover so that only the `keep` paths, and the folders leading to them, stay
+    visible. Symbolic links are left alone: what they point to is covered or kept in its own place."""
+    from pathlib import Path
+
+    root, keep = Path(root), [Path(k) for k in keep]
+    if not root.is_dir() or root.is_symlink() or any(k == root for k in keep):
+        return []
+    hidden = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_symlink():
+            continue
+        on_path = [k for k in keep if k.is_relative_to(entry)]
+        if not on_path:
+            hidden.append(str(entry))
+        elif entry not in on_path:
+            hidden += hide_all_but(entry, on_path)
+    return hidden
 
 
 def _traversable(path: str) -> bool:
