@@ -12,6 +12,10 @@ from nbclient.exceptions import CellExecutionError
 from autograder import notebook as nbu
 from autograder.paths import tool_env
 
+# Figures drawn into the notebook, as in Jupyter, whatever MPLBACKEND the caller's shell has (Agg would leave
+# plt.show() with nothing to save, and the PDF without figures).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
 
 class ExecutionError(RuntimeError):
     """A cell raised while executing a notebook that must run clean (the message names the cell)."""
@@ -39,7 +43,7 @@ def execute(nb, workdir: Path, *, label: str, quick: bool = False, cell_timeout:
         resources={"metadata": {"path": str(workdir)}},
         on_cell_executed=progress,
     )
-    env = tool_env(**({"COURSE_QUICK": "1"} if quick else {}))
+    env = tool_env(MPLBACKEND=INLINE_BACKEND, **({"COURSE_QUICK": "1"} if quick else {}))
     env.pop("NBGRADER_EXECUTION", None)
     try:
         client.execute(env=env)

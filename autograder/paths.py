@@ -32,6 +32,5 @@ def tool_env(**extra: str) -> dict[str, str]:
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env["COURSE_DATA"] = str(data_root())
     env.setdefault("PYTHONHASHSEED", "0")
-    env.setdefault("MPLBACKEND", "Agg")
     env.update(extra)
     return env

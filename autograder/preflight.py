@@ -23,13 +23,13 @@ from nbclient.exceptions import DeadKernelError
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import notebook as nbu
+from autograder.execute import INLINE_BACKEND
 from autograder.export import NAME_ID, STUBS, homework_of, student_name
 from autograder.paths import NBGRADER_CONFIG, tool_env
 from autograder.spec import Spec, select
 
 FIX, WARN, OK = "FIX", "WARN", "OK"
 CODE_STUB = "raise NotImplementedError()"
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # figures in the notebook, as in Jupyter
 DEFAULT_CELL_TIMEOUT = 120
 INTERRUPTED = ("KeyboardInterrupt", "Timeout")
 SHOWN = 200  # characters of an error message shown

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,22 +15,6 @@ from autograder.spec import Spec
 
 SOLUTIONS = BUILD / "solutions"
 KEY_NAME = "answer key"  # the name line of the keys' title block
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-
-
-@contextlib.contextmanager
-def inline_figures():
-    """Kernels started meanwhile draw figures into the notebook: tool_env() defaults MPLBACKEND to Agg, which
-    a kernel obeys over its own inline default, and then plt.show() leaves no figure for the PDF."""
-    before = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = INLINE_BACKEND
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["MPLBACKEND"]
-        else:
-            os.environ["MPLBACKEND"] = before
 
 
 @dataclass
@@ -51,8 +33,7 @@ def build(spec: Spec, *, quick: bool = False, out: Path = SOLUTIONS, log=print) 
     shutil.copytree(spec.source_notebook.parent, workdir)  # the key may read files beside it
     nb = nbu.read(spec.source_notebook)
     t0 = time.monotonic()
-    with inline_figures():
-        execute(nb, workdir, label=f"{spec.id} key", quick=quick, log=log)
+    execute(nb, workdir, label=f"{spec.id} key", quick=quick, log=log)
     t1 = time.monotonic()
     ipynb = write(nb, out / f"{spec.id}.ipynb")
     title = f"{spec.id.upper()}: {spec.title} (answer key)"
