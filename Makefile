@@ -10,9 +10,9 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 HW ?=
 
-.PHONY: all setup system venv data release check solutions summary test lint clean
+.PHONY: all setup system venv data release check solutions gradescope bench summary test lint clean
 
-all: setup data release check solutions summary
+all: setup data release check solutions gradescope summary
 
 setup: system venv
 
@@ -39,6 +39,13 @@ check: venv data
 
 solutions: venv data system
 	$(PY) -m autograder solutions $(HW)
+
+gradescope: venv
+	$(PY) -m autograder gradescope $(HW)
+
+# Grading speed (not part of the tests): 50 copies of the hw3 key with -j 1 and -j 2 against bare nbclient.
+bench: setup data
+	$(PY) benchmarks/grading.py $(BENCH_ARGS)
 
 summary:
 	@echo; echo "Produced:"; \

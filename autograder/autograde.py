@@ -142,6 +142,12 @@ def prepare(
     """Generate the assignment once (nbgrader CLI, in a template course) for a batch of submissions."""
     from autograder.course import ScratchCourse
 
+    for private in sandbox.PRIVATE_TMP:
+        if scratch.resolve().is_relative_to(private):
+            raise GradingError(
+                f"{scratch}: the grading folder cannot be under {private}, which every kernel gets "
+                f"a private, empty copy of; use a folder such as build/grading"
+            )
     scratch.mkdir(parents=True, exist_ok=True)
     os.chmod(scratch, 0o711)  # kernels reach their own slot folder; nothing here is listable
     for name, mode in (("courses", 0o700), ("policies", 0o700), ("slots", 0o711)):
@@ -160,7 +166,7 @@ def prepare(
         hide=[str(p) for p in hide],
         others=others,
         guard=guard,
-        course_id=_course_id(),
+        course_id=course_id(),
     )
 
 
@@ -177,7 +183,7 @@ def _matplotlib_cache(folder: Path) -> None:
         raise GradingError(f"could not build matplotlib's font cache in {folder}:\n{proc.stderr[-2000:]}")
 
 
-def _course_id() -> str:
+def course_id() -> str:
     config = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
     return str(config.CourseDirectory.get("course_id", "course"))
 
@@ -193,9 +199,10 @@ class Grader:
         self.spec = load(Path(setup.spec_path))
         self.slot = slot
         self.expose = sorted({os.path.realpath(sys.executable), sys.base_prefix, sys.prefix, str(data_root())})
-        self.caps = sandbox.probe(str(self.slot_dir() / "probe"), self.expose)
+        uid, self.uid_lock = sandbox.claim_uid() if os.geteuid() == 0 else (None, None)
+        self.caps = sandbox.probe(str(self.slot_dir() / "probe"), self.expose, uid or sandbox.STUDENT_UID_BASE)
         shutil.rmtree(self.slot_dir() / "probe", ignore_errors=True)
-        self.uid = sandbox.STUDENT_UID_BASE + slot if self.caps.switch_user else None
+        self.uid = uid if self.caps.switch_user else None
         self.template = Path(setup.template)
         self.release_nb = nbu.read(self.template / "release" / self.spec.id / self.spec.notebook)
         self.source_nb = nbu.read(self.template / "source" / self.spec.id / self.spec.notebook)

@@ -106,6 +106,18 @@ def cmd_grade(args) -> int:
     return command(args)
 
 
+def add_gradescope_args(p: argparse.ArgumentParser) -> None:
+    from autograder.gradescope import add_arguments
+
+    add_arguments(p)
+
+
+def cmd_gradescope(args) -> int:
+    from autograder.gradescope import command
+
+    return command(args)
+
+
 COMMANDS = {
     "data": (cmd_data, "fetch MNIST into the data root ($COURSE_DATA or data/), verified by sha256", no_args),
     "release": (cmd_release, "regenerate release/ from source/ with nbgrader", add_homeworks),
@@ -134,6 +146,11 @@ COMMANDS = {
         cmd_grade,
         "grade a class's submissions in parallel, sandboxed; OUT/grades.csv, feedback, course gradebook",
         add_grade_args,
+    ),
+    "gradescope": (
+        cmd_gradescope,
+        "build the Gradescope autograder zip (setup.sh, run_autograder) for each homework: build/gradescope/",
+        add_gradescope_args,
     ),
 }
 

@@ -38,6 +38,7 @@ class Summary:
     errors: int = 0
     skipped: int = 0
     seconds: float = 0.0
+    prepare_seconds: float = 0.0  # the one-off nbgrader generate_assignment and gradebook set-up
     csv: Path | None = None
     results: list = field(default_factory=list)
 
@@ -142,10 +143,12 @@ def grade_batch(
         if todo:
             log(f"[{spec.id}] preparing the assignment (nbgrader generate_assignment) ...")
             hide = [out, source.resolve(), *_sqlite_path(db_url)]
+            started = time.monotonic()
             setup = autograde.prepare(spec, scratch, limits, feedback_dir=out / "feedback", hide=hide)
             gradebook.copy_assignment(
                 f"sqlite:///{Path(setup.template) / 'gradebook.db'}", db_url, spec, setup.course_id
             )
+            summary.prepare_seconds = time.monotonic() - started
             log(
                 f"[{spec.id}] grading {len(todo)} submission(s), {min(jobs, len(todo))} at a time; limits: "
                 f"{limits.describe()}"
@@ -285,11 +288,25 @@ def add_arguments(p) -> None:
     p.add_argument("-o", "--out", type=Path, default=None, help="results folder (default: build/grades/hwN)")
     p.add_argument("--force", action="store_true", help="regrade submissions that were already graded")
     p.add_argument("--db", default=None, help="course gradebook, any nbgrader db_url (default: sqlite gradebook.db)")
-    p.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: from quick_seconds)")
-    p.add_argument("--notebook-timeout", type=int, default=None, help="seconds per notebook (default: 2 x quick)")
+    add_limit_arguments(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+
+
+def add_limit_arguments(p) -> None:
+    p.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=None,
+        help="seconds per cell (default: the spec's quick_seconds, at least 60)",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=int,
+        default=None,
+        help="seconds per notebook (default: twice quick_seconds, at least 120)",
+    )
     p.add_argument("--memory-mb", type=int, default=None, help="memory per submission (default: 4096)")
     p.add_argument("--output-kb", type=int, default=None, help="output kept per cell (default: 256)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
 
 
 def limits_from(args, spec: Spec) -> sandbox.Limits:

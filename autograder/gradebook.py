@@ -8,7 +8,10 @@ is never overwritten, and such a cell stays flagged for review.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
@@ -20,8 +23,16 @@ from autograder.spec import Spec
 DEFAULT_DB_URL = f"sqlite:///{ROOT / 'gradebook.db'}"
 
 
+def _alembic_on_path() -> None:
+    """nbgrader runs `alembic` when it creates a gradebook: it must find the one next to this interpreter."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
 def copy_assignment(template_url: str, course_url: str, spec: Spec, course_id: str) -> None:
     """Create or update the assignment in the course gradebook from the template course's gradebook."""
+    _alembic_on_path()
     with Gradebook(template_url, course_id) as src, Gradebook(course_url, course_id) as dst:
         assignment = src.find_assignment(spec.id)
         dst.update_or_create_assignment(spec.id, duedate=assignment.duedate)
@@ -51,6 +62,7 @@ def copy_assignment(template_url: str, course_url: str, spec: Spec, course_id: s
 
 def merge(course_url: str, spec: Spec, result: Result, course_id: str) -> None:
     """Write one result (graded or rejected) for each of its students."""
+    _alembic_on_path()
     notebook = spec.notebook.removesuffix(".ipynb")
     with warnings.catch_warnings(), Gradebook(course_url, course_id) as gb:
         # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; harmless, and noise

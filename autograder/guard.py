@@ -23,6 +23,7 @@ Only the standard library is used here, and nothing runs at import time except d
 """
 
 import builtins
+import functools
 import json
 import linecache
 import os
@@ -153,30 +154,7 @@ class Guard:
                 pass
         self.new_classes = []  # classes that class statements in notebook cells created
         self._install_class_hook()
-        self.modules = {name: sys.modules[name] for name in PROTECTED_MODULES if name in sys.modules}
-        self.attributes = {
-            name: {
-                k: v for k, v in vars(mod).items() if (k in BUILTINS if name == "builtins" else not k.startswith("_"))
-            }
-            for name, mod in self.modules.items()
-        }
-        self.classes = {}
-        for modname, clsname in PROTECTED_CLASSES:
-            cls = getattr(self.modules.get(modname), clsname, None)
-            if isinstance(cls, type):
-                self.classes[cls] = {a: (a in vars(cls), getattr(cls, a)) for a in CLASS_ATTRIBUTES if hasattr(cls, a)}
         self.shell = get_ipython()  # noqa: F821 -- defined in every IPython kernel
-        self.shell_own = {name: vars(self.shell).get(name) for name in SHELL_METHODS}  # ipykernel sets some
-        self.shell_class_methods = {
-            (klass, name): vars(klass)[name]
-            for klass in type(self.shell).__mro__
-            for name in SHELL_METHODS
-            if name in vars(klass)
-        }
-        self.compiler = self.shell.compile
-        self.compiler_call = type(self.compiler).__call__
-        self.formatter = self.shell.display_formatter
-        self.sys_hooks = {name: getattr(sys, name) for name in SYS_HOOKS}
         self.bindings = {}
         self.baseline()
         sys.addaudithook(self._audit)
@@ -198,15 +176,39 @@ class Guard:
     # -- what instructor code set up is the baseline ------------------------------------------------------
 
     def baseline(self):
-        """Record IPython's transformer lists and callbacks as they are now (after instructor code)."""
-        self.lists = {name: list(getattr(self.shell, name)) for name in SHELL_LISTS}
-        self.callbacks = {event: list(cbs) for event, cbs in self.shell.events.callbacks.items()}
+        """Take everything as it is now as the reference. Only called while no student code has run (the
+        instructor's setup may import libraries that adjust each other, torchvision patching torch say)."""
+        self.modules = {name: sys.modules[name] for name in PROTECTED_MODULES if name in sys.modules}
+        self.attributes = {
+            name: {k: v for k, v in vars(mod).items() if (k in BUILTINS if name == "builtins" else k[:1] != "_")}
+            for name, mod in self.modules.items()
+        }
+        self.classes = {}
+        for modname, clsname in PROTECTED_CLASSES:
+            cls = getattr(self.modules.get(modname), clsname, None)
+            if isinstance(cls, type):
+                self.classes[cls] = {a: (a in vars(cls), getattr(cls, a)) for a in CLASS_ATTRIBUTES if hasattr(cls, a)}
+        shell = self.shell
+        self.shell_own = {name: vars(shell).get(name) for name in SHELL_METHODS}  # ipykernel sets some itself
+        self.shell_class_methods = {
+            (klass, name): vars(klass)[name]
+            for klass in type(shell).__mro__
+            for name in SHELL_METHODS
+            if name in vars(klass)
+        }
+        self.compiler = shell.compile
+        self.compiler_call = type(self.compiler).__call__
+        self.formatter = shell.display_formatter
+        self.sys_hooks = {name: getattr(sys, name) for name in SYS_HOOKS}
+        self.lists = {name: list(getattr(shell, name)) for name in SHELL_LISTS}
+        self.callbacks = {event: list(cbs) for event, cbs in shell.events.callbacks.items()}
 
     def record(self, names):
-        """Remember what instructor cells bound to `names` (modules and callables: tests rely on them)."""
+        """Remember what instructor cells bound to `names` (modules and callables: tests rely on them).
+        Names starting with `_` are the tests' own temporaries, which a student may well reuse."""
         for name in names:
             value = self.shell.user_ns.get(name)
-            if isinstance(value, types.ModuleType) or callable(value):
+            if name[:1] != "_" and (isinstance(value, types.ModuleType) or callable(value)):
                 self.bindings[name] = value
 
     # -- checks ----------------------------------------------------------------------------------------------
@@ -226,21 +228,30 @@ class Guard:
             if sys.modules.get(name) is not mod:
                 self._flag(f"sys.modules[{name!r}] was replaced")
                 sys.modules[name] = mod
-            current = vars(mod)
-            for key, original in self.attributes[name].items():
-                if current.get(key, original) is not original:
-                    label = key if name == "builtins" else f"{name}.{key}"
-                    self._flag(f"{label} was replaced")
+            current, saved = vars(mod), self.attributes[name]
+            for key, original in list(saved.items()):
+                value = current.get(key, original)
+                if value is original:
+                    continue
+                if _tampering(value, original, self.workdir):
+                    self._flag(f"{'builtins' if name == 'builtins' else name}.{key} was replaced")
                     setattr(mod, key, original)
+                else:  # a library adjusting another (a lazy import): the new value is the reference now
+                    saved[key] = value
 
     def _check_classes(self):
         for cls, attrs in self.classes.items():
-            for attr, (own, original) in attrs.items():
-                if own and vars(cls).get(attr) is not original:
-                    self._flag(f"{cls.__module__}.{cls.__name__}.{attr} was replaced")
+            for attr, (own, original) in list(attrs.items()):
+                value = vars(cls).get(attr) if own else vars(cls).get(attr, original)
+                if value is original:
+                    continue
+                if not _tampering(value, original, self.workdir):
+                    attrs[attr] = (True, value)
+                    continue
+                self._flag(f"{cls.__module__}.{cls.__name__}.{attr} was replaced")
+                if own:
                     setattr(cls, attr, original)
-                elif not own and attr in vars(cls):
-                    self._flag(f"{cls.__module__}.{cls.__name__}.{attr} was replaced")
+                else:
                     delattr(cls, attr)
 
     def _check_bindings(self):
@@ -338,17 +349,17 @@ class Guard:
         ):
             step()
 
-    def step(self, record=(), scrub=(), check=False, baseline=False):
-        """One call from the grader before a student or test cell: forget the hidden tests that just ran,
-        remember the instructor cells' names, then check (before a test) or take a new baseline (before a
-        student cell, when only instructor code ran since the last call). Returns the new findings as JSON."""
+    def step(self, record=(), scrub=(), check=False, trusted=False):
+        """One call from the grader: forget the hidden tests that ran, remember the instructor cells' names,
+        then take a new reference (`trusted`: no student code has run yet) or check. Returns the new findings
+        as JSON."""
         for source in scrub:
             self.scrub(source)
         self.record(record)
-        if check:
-            self.check()
-        if baseline:
+        if trusted:
             self.baseline()
+        elif check:
+            self.check()
         return self.report()
 
     def report(self):
@@ -399,6 +410,21 @@ class Guard:
         if writing and path != os.devnull and not any(path == w or path.startswith(w + os.sep) for w in self.writable):
             self._flag(f"tried to write outside its folder: {path}")
             raise PermissionError(13, "Permission denied (autograder sandbox)", path)
+
+
+def _tampering(value, original, workdir):
+    """Whether a replaced attribute was replaced by the submission: with its own code, a wrapped or partial
+    version of a function, or something that is not callable in place of something that was. Libraries
+    replacing their own functions (lazy imports) are not."""
+    if callable(original) and not callable(value):
+        return True
+    if isinstance(value, functools.partial):
+        return True
+    fn = getattr(value, "__func__", value)
+    code = getattr(fn, "__code__", None)
+    if code is not None and (_student_code(fn) or code.co_filename.startswith(workdir)):
+        return True
+    return getattr(fn, "__module__", None) == "__main__"
 
 
 def _student_code(fn):

@@ -111,6 +111,8 @@ class GradingExecute(Execute):
         self.stopped: str | None = None  # why the remaining cells are not run
         self.pending_names: set[str] = set()  # bound by instructor cells since the last guard step
         self.pending_scrub: list[str] = []  # hidden-test cells run since the last guard step
+        self.student_ran = False  # until then only instructor code has run: guard steps take new references
+        self.checked = False  # a guard check ran right after the previous cell
         code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
         self.last_code_cell = code[-1] if code else -1
         self.notebook_bytes = 0
@@ -191,20 +193,22 @@ class GradingExecute(Execute):
         if not self.guard_ok:  # the grader's problem, not the student's: no student code has run yet
             raise RuntimeError(f"the integrity guard could not be installed in the kernel:\n{self.kernel_log_tail()}")
 
-    async def guard(self, gid: str, check: bool) -> bool:
-        """One guard step before a student or test cell (see guard.Guard.step); record what it reports.
-        False when it did not answer: the kernel can no longer be trusted."""
+    async def guard(self, gid: str, check: bool) -> list[str] | None:
+        """One guard step (see guard.Guard.step); record and return the new findings. While no student code
+        has run, the step takes a new reference instead of checking. None when the guard did not answer: the
+        kernel can no longer be trusted."""
         if not self.guard_ok:
-            return False
-        call = f"step({sorted(self.pending_names)!r}, {self.pending_scrub!r}, check={check}, baseline={not check})"
+            return None
+        trusted = not self.student_ran
+        call = f"step({sorted(self.pending_names)!r}, {self.pending_scrub!r}, check={check}, trusted={trusted})"
         answer = await self.kernel_call(self.guard_expression(call))
         self.pending_names, self.pending_scrub = set(), []
         if answer is None:
-            return False
+            return None
         report = json.loads(answer)
         self.run_info.flags += [(gid, f) for f in report.get("flags", [])]
         self.run_info.notes += [(gid, n) for n in report.get("notes", [])]
-        return True
+        return report.get("flags", [])
 
     # -- cells ------------------------------------------------------------------------------------------------
 
@@ -239,11 +243,16 @@ class GradingExecute(Execute):
         if self.stopped:
             self.mark_not_run(cell)
             return cell
-        guarded = bool(self.run_info.guard_config) and kind in ("test", "student")
-        if guarded and not await self.guard(gid, check=kind == "test") and kind == "test":
-            self.run_info.flags.append((gid, "the integrity guard did not answer before this test"))
-            cell.outputs = [error_output("IntegrityError", "the kernel could not be verified before this test")]
-            return cell
+        guarded = bool(self.run_info.guard_config)
+        # Before a test: put back whatever the submission changed (unless a check ran right after the previous
+        # cell). Before a student cell: remember what instructor cells set up since the last step.
+        if guarded and (kind == "student" or (kind == "test" and not self.checked)):
+            if await self.guard(gid, check=kind == "test") is None and kind == "test":
+                self.run_info.flags.append((gid, "the integrity guard did not answer before this test"))
+                cell.outputs = [error_output("IntegrityError", "the kernel could not be verified before this test")]
+                return cell
+        self.student_ran |= kind == "student"
+        self.checked = False
         self.cell_bytes = 0
         try:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
@@ -261,9 +270,23 @@ class GradingExecute(Execute):
             self.pending_names |= bound_names(cell.source)
         if kind == "test" and nbu.HIDDEN_BEGIN in cell.source:
             self.pending_scrub.append(cell.source)
-        if cell_index == self.last_code_cell and self.run_info.guard_config:
+        if guarded and kind == "test" and self.student_ran:
+            await self.void_if_tampered(cell, gid)
+        elif guarded and cell_index == self.last_code_cell:
             await self.guard(gid, check=True)  # report what happened after the last test too
         return cell
+
+    async def void_if_tampered(self, cell, gid: str) -> None:
+        """Student functions run inside test cells: if one changed what tests rely on while the test ran, the
+        test earns nothing (an error output, which nbgrader scores 0), and what it changed is put back."""
+        found = await self.guard(gid, check=True)
+        self.checked = True
+        if found is None:
+            found = ["the integrity guard stopped answering"]
+            self.run_info.flags.append((gid, found[0]))
+        if found:
+            evalue = f"while this test ran, the submission changed what tests rely on ({'; '.join(found)})"
+            cell.outputs.append(error_output("IntegrityError", evalue[:1000]))
 
     execute_cell = run_sync(async_execute_cell)
 

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, field
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
-STUDENT_UID_BASE = 61000  # slot k runs as uid/gid 61000 + k: unused by Debian/Ubuntu system and human users
+STUDENT_UID_BASE, STUDENT_UIDS = 61000, 1000  # kernels run as uids 61000-61999: no system or human user has them
+UID_LOCKS = "/tmp/autograder-kernel-uids"  # the grader's own /tmp (kernels get a private one)
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 # What a kernel sees of the machine besides the interpreter, the data and its own folder.
 SYSTEM_FOLDERS = (
@@ -193,7 +194,24 @@ def _mount_private_tmp() -> None:
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
 
 
-def probe(workdir: str, expose: list[str]) -> Capabilities:
+def claim_uid():
+    """A kernel uid no other grader on this machine is using, held (flock) until the returned file is closed:
+    a uid's processes are all killed between submissions, so two graders must never share one."""
+    import fcntl
+
+    os.makedirs(UID_LOCKS, mode=0o700, exist_ok=True)
+    for uid in range(STUDENT_UID_BASE, STUDENT_UID_BASE + STUDENT_UIDS):
+        handle = open(os.path.join(UID_LOCKS, str(uid)), "w")  # noqa: SIM115 -- held open on purpose
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        return uid, handle
+    raise RuntimeError(f"all {STUDENT_UIDS} kernel uids are in use (locks in {UID_LOCKS})")
+
+
+def probe(workdir: str, expose: list[str], uid: int = STUDENT_UID_BASE) -> Capabilities:
     """Which layers work here. The user switch is tried for real: a python started through the launcher as the
     kernel's user, with the mounts it would get (an interpreter in a private folder needs them)."""
     root = os.geteuid() == 0
@@ -204,7 +222,6 @@ def probe(workdir: str, expose: list[str]) -> Capabilities:
         import subprocess
         import tempfile
 
-        uid = STUDENT_UID_BASE
         os.makedirs(workdir, exist_ok=True)
         os.chown(workdir, uid, uid)
         with tempfile.NamedTemporaryFile("w", suffix=".json", dir=os.path.dirname(workdir)) as f:

@@ -39,6 +39,8 @@ class Case:
     texts: list[str] = field(default_factory=list)  # shown to the student, in feedback and in results.json
     flags: list[str] = field(default_factory=list)  # integrity findings the instructor gets
     absent: list[str] = field(default_factory=list)  # host paths the submission tried to create
+    printed: list[str] = field(default_factory=list)  # its own cells print these (shown in local feedback)
+    not_printed: list[str] = field(default_factory=list)  # and never these
 
     def expected(self) -> dict:
         data = asdict(self)
@@ -332,7 +334,18 @@ def cases(spec: Spec, tag: str = "corpus") -> list[Case]:
     nb = copy.deepcopy(key_all)
     cell = hw.answer_code_cells(nb, hw.first.id)[0]
     cell.source += "\n\n" + READ_SECRETS.format(hw=spec.id, nb=spec.notebook)
-    graded("reads_hidden_tests_and_gradebook", nb, T, [], ["tried to open a file it may not read"])
+    out.append(
+        Case(
+            "reads_hidden_tests_and_gradebook",
+            {name: dump(nb)},
+            "graded",
+            T,
+            [],
+            ["tried to open a file it may not read"],
+            printed=["secret files read: 0"],
+            not_printed=["LEAKED /"],
+        )
+    )
 
     nb = copy.deepcopy(key_all)
     for c in hw.answer_code_cells(nb, hw.first.id):  # every answer function calls the spy first

@@ -1,0 +1,160 @@
+"""Grading speed: N copies of a homework's answer key graded with -j 1 and -j 2, against bare nbclient.
+
+    python benchmarks/grading.py [--homework hw3] [--copies 50] [--bare 5] [--out build/bench]
+    (`make bench` runs it with the defaults; BENCH_ARGS="--copies 10" for a quick look.)
+
+Measured, and written to OUT/results.json:
+- bare: the key executed by a plain nbclient NotebookClient (fresh kernel, the grader's environment, no
+  sandbox, guard, nbgrader or feedback), one after another; runs are interleaved with the grading runs
+  (before, between, after) so a change in the machine's load shows up as spread rather than as bias;
+- grade -j 1 and -j 2: `grade_batch` on the N copies (each in its own scratch course, sandboxed, feedback,
+  gradebook merge). Per submission: the median time a worker spent on one submission (steady state), and
+  the batch's wall time divided by N (everything, the one-off nbgrader generate_assignment included);
+- overhead = median per-submission grading time with -j 1 / median bare execution (target <= 1.3);
+- speed-up = throughput with -j 2 / with -j 1, from the wall times of the grading phase (target >= 1.7).
+The load average (`os.getloadavg`) is recorded next to each phase: on a shared machine it explains noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder import notebook as nbu  # noqa: E402
+from autograder.grade import grade_batch  # noqa: E402
+from autograder.paths import BUILD, tool_env  # noqa: E402
+from autograder.spec import select  # noqa: E402
+
+
+def load() -> str:
+    return "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
+def bare_run(spec) -> float:
+    """Seconds to execute the key with plain nbclient, kernel start included (as a graded submission's is)."""
+    from nbclient import NotebookClient
+
+    nb = nbu.read(spec.source_notebook)
+    env = tool_env(NBGRADER_EXECUTION="autograde")  # the same short path and environment as under grading
+    with tempfile.TemporaryDirectory() as work:
+        start = time.monotonic()
+        client = NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": work}}, allow_errors=True
+        )
+        client.execute(env=env)
+        return time.monotonic() - start
+
+
+def bare_phase(spec, n: int, log) -> list[float]:
+    times = []
+    for i in range(n):
+        times.append(bare_run(spec))
+        log(f"  bare {i + 1}/{n}: {times[-1]:.1f} s (load {load()})")
+    return times
+
+
+def grade_phase(spec, folder: Path, out: Path, jobs: int, log) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    before = load()
+    start = time.monotonic()
+    summary = grade_batch(
+        spec, folder, out / "out", jobs=jobs, force=True, db_url=f"sqlite:///{out / 'gb.db'}", progress=False, log=log
+    )
+    wall = time.monotonic() - start
+    per = [r.seconds for r in summary.results]
+    full = [r for r in summary.results if r.score == spec.autograded_total and not r.flags]
+    first = min(r.seconds for r in summary.results)  # not used: shown to compare with the median
+    # The grading phase: from the first result's start to the end, without the one-off generate_assignment.
+    grading_wall = wall - summary.prepare_seconds
+    return {
+        "jobs": jobs,
+        "submissions": len(per),
+        "full_marks": len(full),
+        "wall_seconds": round(wall, 1),
+        "prepare_seconds": round(summary.prepare_seconds, 1),
+        "grading_seconds": round(grading_wall, 1),
+        "median_submission_seconds": round(statistics.median(per), 2),
+        "fastest_submission_seconds": round(first, 2),
+        "wall_per_submission": round(wall / len(per), 2),
+        "throughput_per_minute": round(60 * len(per) / grading_wall, 2),
+        "load_before": before,
+        "load_after": load(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--homework", default="hw3")
+    parser.add_argument("--copies", type=int, default=50)
+    parser.add_argument("--bare", type=int, default=5, help="bare runs in each of the three bare phases")
+    parser.add_argument("--out", type=Path, default=BUILD / "bench")
+    args = parser.parse_args()
+    [spec] = select([args.homework])
+    log = print
+    folder = args.out / "submissions"
+    shutil.rmtree(folder, ignore_errors=True)
+    for i in range(args.copies):
+        (folder / f"student-{i:02d}").mkdir(parents=True)
+        shutil.copy(spec.source_notebook, folder / f"student-{i:02d}" / spec.notebook)
+    log(f"{args.copies} copies of the {spec.id} key in {folder}; {os.cpu_count()} cores; load {load()}")
+
+    log("bare nbclient, phase 1")
+    bare = bare_phase(spec, args.bare, log)
+    log("grade -j 1")
+    j1 = grade_phase(spec, folder, args.out / "j1", 1, log)
+    log(json.dumps(j1))
+    log("bare nbclient, phase 2")
+    bare += bare_phase(spec, args.bare, log)
+    log("grade -j 2")
+    j2 = grade_phase(spec, folder, args.out / "j2", 2, log)
+    log(json.dumps(j2))
+    log("bare nbclient, phase 3")
+    bare += bare_phase(spec, args.bare, log)
+
+    bare_median = statistics.median(bare)
+    overhead = j1["median_submission_seconds"] / bare_median
+    speedup = j2["throughput_per_minute"] / j1["throughput_per_minute"]
+    results = {
+        "homework": spec.id,
+        "copies": args.copies,
+        "cores": os.cpu_count(),
+        "bare_seconds": [round(b, 2) for b in bare],
+        "bare_median_seconds": round(bare_median, 2),
+        "j1": j1,
+        "j2": j2,
+        "overhead_vs_bare": round(overhead, 2),
+        "overhead_target": 1.3,
+        "speedup_j2_vs_j1": round(speedup, 2),
+        "speedup_target": 1.7,
+    }
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    log("")
+    log(f"bare nbclient, median of {len(bare)}: {bare_median:.2f} s (min {min(bare):.2f}, max {max(bare):.2f})")
+    for run in (j1, j2):
+        log(
+            f"grade -j {run['jobs']}: median {run['median_submission_seconds']:.2f} s per submission in a worker; "
+            f"{run['wall_per_submission']:.2f} s of wall time per submission; {run['throughput_per_minute']:.1f} "
+            f"per minute; {run['full_marks']}/{run['submissions']} full marks; load {run['load_before']} -> "
+            f"{run['load_after']}"
+        )
+    log(
+        f"overhead (grade -j 1 per submission / bare): {overhead:.2f}x  (target <= 1.3): "
+        f"{'met' if overhead <= 1.3 else 'NOT met'}"
+    )
+    log(f"speed-up (-j 2 / -j 1 throughput): {speedup:.2f}x  (target >= 1.7): {'met' if speedup >= 1.7 else 'NOT met'}")
+    log(f"results: {args.out / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
