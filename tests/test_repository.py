@@ -54,3 +54,19 @@ def test_readme_assignment_table_matches_specs():
 
     text = README.read_text(encoding="utf-8")
     assert rendered(text, all_specs()) == text, "run `python -m autograder readme`"
+
+
+def test_cli_gradescope_builds_a_bundle(tmp_path):
+    """The command `make` runs: its options must all be registered (a missing one crashed it once)."""
+    import zipfile
+
+    out = tmp_path / "hw3.zip"
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "gradescope", "hw3", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = zipfile.ZipFile(out).namelist()
+    assert "setup.sh" in names and "run_autograder" in names
