@@ -31,7 +31,16 @@ CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
 STUDENT_UID_BASE, STUDENT_UIDS = 61000, 1000  # kernels run as uids 61000-61999: no system or human user has them
 UID_LOCKS = "/tmp/autograder-kernel-uids"  # the grader's own /tmp (kernels get a private one)
-PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _private_tmp() -> tuple[str, ...]:
+    """Folders each kernel gets an empty private copy of. One that holds this checkout or the interpreter (a
+    clone under /tmp, say) stays shared, or the kernel could not reach its own python and working folder."""
+    here = [os.path.realpath(sys.prefix), os.path.dirname(os.path.dirname(os.path.realpath(__file__)))]
+    return tuple(t for t in ("/tmp", "/var/tmp", "/dev/shm") if not any(h == t or h.startswith(t + "/") for h in here))
+
+
+PRIVATE_TMP = _private_tmp()
 # What a kernel sees of the machine besides the interpreter, the data and its own folder.
 SYSTEM_FOLDERS = (
     "/usr",
@@ -286,7 +295,7 @@ def _expose(paths: list[str]) -> None:
             if _traversable(folder):
                 continue
             child = os.path.join(folder, parts[depth])
-            staging = os.path.join(staging_root, f".expose-{n}-{depth}")
+            staging = os.path.join(staging_root, f".expose-{os.getpid()}-{n}-{depth}")
             os.mkdir(staging)
             _mount(child, staging, None, MS_BIND | MS_REC)
             _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
