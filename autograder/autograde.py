@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from nbgrader.preprocessors import (
     LimitOutput,
     SaveAutoGrades,
 )
+from sqlalchemy.exc import SAWarning
 from traitlets import List, Type
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -67,7 +69,9 @@ class GradingError(RuntimeError):
 
 
 @dataclass
-class TestResult:
+class CellScore:
+    """One test cell's outcome."""
+
     grade_id: str
     problem: str
     score: float
@@ -87,7 +91,7 @@ class Result:
     score: float = 0.0
     max_score: float = 0.0
     problems: dict[str, list[float]] = field(default_factory=dict)  # problem id -> [score, autograded max]
-    tests: list[TestResult] = field(default_factory=list)
+    tests: list[CellScore] = field(default_factory=list)
     manual: dict[str, float] = field(default_factory=dict)  # written answers: grade_id -> points (TA grades)
     flags: list[str] = field(default_factory=list)  # integrity findings, for the instructor
     notes: list[str] = field(default_factory=list)  # what the rebuild and the execution changed or noticed
@@ -108,7 +112,7 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict) -> Result:
         data = dict(data)
-        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        data["tests"] = [CellScore(**t) for t in data.get("tests", [])]
         return cls(**data)
 
 
@@ -396,7 +400,10 @@ class Grader:
         converter = converter_class(coursedir=CourseDirectory(config=config), config=config, log=logger)
         converter.extra_resources = extra
         try:
-            converter.start()
+            with warnings.catch_warnings():
+                # nbgrader's update_or_create_submission trips SQLAlchemy autoflush warnings: harmless, and noise
+                warnings.simplefilter("ignore", SAWarning)
+                converter.start()
         except NbGraderException:
             tail = "\n".join(records[-NBGRADER_LOG_LINES:])
             raise GradingError(f"nbgrader {converter_class.__bases__[0].__name__} failed:\n{tail}") from None
@@ -438,7 +445,7 @@ class Grader:
             score = float(result.grades.get(gid, {}).get("auto_score") or 0.0)
             failed_in, message = self._failure(cells.get(gid), cell)
             result.tests.append(
-                TestResult(
+                CellScore(
                     gid,
                     problem.id if problem else "",
                     score,

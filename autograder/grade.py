@@ -270,7 +270,8 @@ def write_csv(spec: Spec, out: Path) -> Path:
 def table(summary: Summary) -> str:
     return (
         f"graded {summary.graded}, rejected {summary.rejected}, grader errors {summary.errors}, "
-        f"skipped {summary.skipped} in {summary.seconds:.0f} s; grades: {summary.csv}"
+        f"skipped {summary.skipped} in {summary.seconds:.0f} s (assignment prepared in {summary.prepare_seconds:.0f} s)"
+        f"; grades: {summary.csv}"
     )
 
 
@@ -306,7 +307,7 @@ def add_limit_arguments(p) -> None:
         help="seconds per notebook (default: twice quick_seconds, at least 120)",
     )
     p.add_argument("--memory-mb", type=int, default=None, help="memory per submission (default: 4096)")
-    p.add_argument("--output-kb", type=int, default=None, help="output kept per cell (default: 256)")
+    p.add_argument("--output-kb", type=int, default=None, help="output kept per cell, figures included (default: 1024)")
 
 
 def limits_from(args, spec: Spec) -> sandbox.Limits:

@@ -308,8 +308,8 @@ class GradingExecute(Execute):
         cap = self.run_info.limits.output_kb * 1024
         over = self.cell_bytes + size > cap or self.notebook_bytes + size > self.run_info.limits.notebook_output_bytes
         self.cell_bytes += size
-        self.notebook_bytes += size
         if not over:
+            self.notebook_bytes += size  # what is kept counts towards the notebook's budget
             return super().output(outs, msg, display_id, cell_index)
         content = msg.get("content", {})
         kind = msg.get("msg_type")
@@ -346,7 +346,8 @@ class GradingExecute(Execute):
                     out.data["text/plain"] = "[removed: larger than the output limit]"
                     truncated = True
         if truncated:
-            self.run_info.events.append(f"output of {nbu.grade_id(cell) or 'a cell'} truncated")
+            limit = self.run_info.limits.output_kb
+            self.run_info.events.append(f"{nbu.grade_id(cell) or 'a cell'}: output truncated at the {limit} KB limit")
 
 
 class NeutralizeResults(NbGraderPreprocessor):

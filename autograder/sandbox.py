@@ -82,7 +82,7 @@ class Limits:
     cell_seconds: int = 120
     notebook_seconds: int = 600
     memory_mb: int = 4096
-    output_kb: int = 256  # per cell; a notebook keeps at most 8 times this
+    output_kb: int = 1024  # per cell (figures are drawn inline); a notebook keeps at most 8 times this
     file_mb: int = 256
     processes: int = 512  # per kernel user; threads count too
 
@@ -237,7 +237,9 @@ def probe(workdir: str, expose: list[str], uid: int = STUDENT_UID_BASE) -> Capab
             policy = Policy(Limits(), workdir, uid=uid, isolate_network=network, expose=expose if mounts else [])
             f.write(policy.to_json())
             f.flush()
-            cmd = launcher_command(f.name, [sys.executable, "-c", "import ipykernel"])
+            # the kernel's user must reach the interpreter, the standard library and site-packages
+            check = "import importlib.util as u; open(u.find_spec('ipykernel').origin).read(1)"
+            cmd = launcher_command(f.name, [sys.executable, "-c", check])
             proc = subprocess.run(cmd, capture_output=True, timeout=120)
             switch = proc.returncode == 0
     return Capabilities(root=root, network_namespace=network, mount_namespace=mounts, switch_user=switch)

@@ -7,9 +7,10 @@ Measured, and written to OUT/results.json:
 - bare: the key executed by a plain nbclient NotebookClient (fresh kernel, the grader's environment, no
   sandbox, guard, nbgrader or feedback), one after another; runs are interleaved with the grading runs
   (before, between, after) so a change in the machine's load shows up as spread rather than as bias;
-- grade -j 1 and -j 2: `grade_batch` on the N copies (each in its own scratch course, sandboxed, feedback,
-  gradebook merge). Per submission: the median time a worker spent on one submission (steady state), and
-  the batch's wall time divided by N (everything, the one-off nbgrader generate_assignment included);
+- grade -j 1 and -j 2: `python -m autograder grade` on the N copies (each in its own scratch course,
+  sandboxed, feedback, gradebook merge; the CSV and the feedback files are counted). Per submission: the
+  median time a worker spent on one submission (steady state), and the batch's wall time divided by N
+  (everything, the one-off nbgrader generate_assignment included);
 - overhead = median per-submission grading time with -j 1 / median bare execution (target <= 1.3);
 - speed-up = throughput with -j 2 / with -j 1, from the wall times of the grading phase (target >= 1.7).
 The load average (`os.getloadavg`) is recorded next to each phase: on a shared machine it explains noise.
@@ -20,8 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder import notebook as nbu  # noqa: E402
-from autograder.grade import grade_batch  # noqa: E402
 from autograder.paths import BUILD, tool_env  # noqa: E402
 from autograder.spec import select  # noqa: E402
 
@@ -64,27 +66,48 @@ def bare_phase(spec, n: int, log) -> list[float]:
 
 
 def grade_phase(spec, folder: Path, out: Path, jobs: int, log) -> dict:
+    """`python -m autograder grade` as an instructor runs it; per-submission times from OUT/results."""
     shutil.rmtree(out, ignore_errors=True)
     before = load()
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        spec.id,
+        str(folder),
+        "-j",
+        str(jobs),
+        "-o",
+        str(out / "out"),
+        "--db",
+        f"sqlite:///{out / 'gb.db'}",
+        "--force",
+        "--no-progress",
+    ]
     start = time.monotonic()
-    summary = grade_batch(
-        spec, folder, out / "out", jobs=jobs, force=True, db_url=f"sqlite:///{out / 'gb.db'}", progress=False, log=log
-    )
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - start
-    per = [r.seconds for r in summary.results]
-    full = [r for r in summary.results if r.score == spec.autograded_total and not r.flags]
-    first = min(r.seconds for r in summary.results)  # not used: shown to compare with the median
-    # The grading phase: from the first result's start to the end, without the one-off generate_assignment.
-    grading_wall = wall - summary.prepare_seconds
+    log(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-2000:])
+    if proc.returncode != 0:
+        raise SystemExit(f"grading failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    prepare = float(re.search(r"assignment prepared in (\d+) s", proc.stdout).group(1))
+    results = [json.loads(p.read_text()) for p in (out / "out" / "results").glob("*.json")]
+    feedback = list((out / "out" / "feedback").glob(f"*/{spec.id}.html"))
+    rows = (out / "out" / "grades.csv").read_text().splitlines()[1:]
+    per = [r["seconds"] for r in results]
+    full = [r for r in results if r["score"] == spec.autograded_total and not r["flags"]]
+    grading_wall = wall - prepare
     return {
         "jobs": jobs,
         "submissions": len(per),
+        "csv_rows": len(rows),
+        "feedback_files": len(feedback),
         "full_marks": len(full),
         "wall_seconds": round(wall, 1),
-        "prepare_seconds": round(summary.prepare_seconds, 1),
+        "prepare_seconds": prepare,
         "grading_seconds": round(grading_wall, 1),
         "median_submission_seconds": round(statistics.median(per), 2),
-        "fastest_submission_seconds": round(first, 2),
         "wall_per_submission": round(wall / len(per), 2),
         "throughput_per_minute": round(60 * len(per) / grading_wall, 2),
         "load_before": before,
@@ -144,7 +167,8 @@ def main() -> int:
         log(
             f"grade -j {run['jobs']}: median {run['median_submission_seconds']:.2f} s per submission in a worker; "
             f"{run['wall_per_submission']:.2f} s of wall time per submission; {run['throughput_per_minute']:.1f} "
-            f"per minute; {run['full_marks']}/{run['submissions']} full marks; load {run['load_before']} -> "
+            f"per minute; {run['full_marks']}/{run['submissions']} full marks, {run['csv_rows']} CSV rows, "
+            f"{run['feedback_files']} feedback files; load {run['load_before']} -> "
             f"{run['load_after']}"
         )
     log(

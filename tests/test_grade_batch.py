@@ -21,7 +21,7 @@ from autograder.spec import load
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 import generate  # noqa: E402
 
-LIMITS = sandbox.Limits(cell_seconds=60, notebook_seconds=300, memory_mb=3072, output_kb=64)
+LIMITS = sandbox.Limits(cell_seconds=60, notebook_seconds=300, memory_mb=3072, output_kb=256)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 SPEC = load(ASSIGNMENTS / "hw3.toml") if (ASSIGNMENTS / "hw3.toml").exists() else None
 CASES = [c.name for c in generate.cases(SPEC)] if SPEC and SPEC.release_notebook.exists() else []
 # Short limits keep the infinite loop cheap; the key's slowest hw3 cell takes about a second.
-LIMITS = sandbox.Limits(cell_seconds=30, notebook_seconds=240, memory_mb=2048, output_kb=64)
+LIMITS = sandbox.Limits(cell_seconds=30, notebook_seconds=240, memory_mb=2048, output_kb=256)
 
 
 def hidden_lines(spec) -> set[str]:

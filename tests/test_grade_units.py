@@ -12,8 +12,7 @@ import pytest
 
 from autograder import gradescope, integrity, sandbox, submissions
 from autograder import notebook as nbu
-from autograder.autograde import Result
-from autograder.autograde import TestResult as CellResult
+from autograder.autograde import CellScore, Result
 from autograder.grade import write_csv
 from autograder.kernel import bound_names
 from autograder.spec import load
@@ -133,7 +132,9 @@ def test_identify_other_homework_and_foreign_notebooks():
 
 def source_with_hidden():
     nb = release_nb()
-    nb.cells[3].source = (
+    nb.cells[
+        3
+    ].source = (
         "assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(7) == 49, 'secret case'\n### END HIDDEN TESTS"
     )
     return nb
@@ -287,9 +288,9 @@ def hw3():
 
 def graded_result(spec):
     tests = [
-        CellResult("q1_a_tests", "q1", 3.0, 3.0, True, None, ""),
-        CellResult("q1_b_tests", "q1", 0.0, 9.0, True, "hidden", "AssertionError: wrong for random inputs"),
-        CellResult("q2_tests", "q2", 0.0, 5.0, False, "visible", "NameError: name 'f' is not defined"),
+        CellScore("q1_a_tests", "q1", 3.0, 3.0, True, None, ""),
+        CellScore("q1_b_tests", "q1", 0.0, 9.0, True, "hidden", "AssertionError: wrong for random inputs"),
+        CellScore("q2_tests", "q2", 0.0, 5.0, False, "visible", "NameError: name 'f' is not defined"),
     ]
     r = Result(
         spec.id,
