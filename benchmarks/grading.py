@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,27 +43,34 @@ def load() -> str:
     return "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
-def bare_run(spec) -> float:
-    """Seconds to execute the key with plain nbclient, kernel start included (as a graded submission's is)."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (kernels, workers): unlike wall time, it does not
+    depend on how busy the machine is."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bare_run(spec) -> tuple[float, float]:
+    """(wall, CPU) seconds to execute the key with plain nbclient, kernel start included (as under grading)."""
     from nbclient import NotebookClient
 
     nb = nbu.read(spec.source_notebook)
     env = tool_env(NBGRADER_EXECUTION="autograde")  # the same short path and environment as under grading
     with tempfile.TemporaryDirectory() as work:
-        start = time.monotonic()
+        start, cpu = time.monotonic(), cpu_seconds()
         client = NotebookClient(
             nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": work}}, allow_errors=True
         )
         client.execute(env=env)
-        return time.monotonic() - start
+        return time.monotonic() - start, cpu_seconds() - cpu
 
 
-def bare_phase(spec, n: int, log) -> list[float]:
-    times = []
+def bare_phase(spec, n: int, log) -> list[tuple[float, float]]:
+    runs = []
     for i in range(n):
-        times.append(bare_run(spec))
-        log(f"  bare {i + 1}/{n}: {times[-1]:.1f} s (load {load()})")
-    return times
+        runs.append(bare_run(spec))
+        log(f"  bare {i + 1}/{n}: {runs[-1][0]:.1f} s, {runs[-1][1]:.1f} CPU s (load {load()})")
+    return runs
 
 
 def grade_phase(spec, folder: Path, out: Path, jobs: int, log) -> dict:
@@ -85,9 +93,9 @@ def grade_phase(spec, folder: Path, out: Path, jobs: int, log) -> dict:
         "--force",
         "--no-progress",
     ]
-    start = time.monotonic()
+    start, cpu = time.monotonic(), cpu_seconds()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    wall = time.monotonic() - start
+    wall, cpu = time.monotonic() - start, cpu_seconds() - cpu
     log(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-2000:])
     if proc.returncode != 0:
         raise SystemExit(f"grading failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -109,6 +117,8 @@ def grade_phase(spec, folder: Path, out: Path, jobs: int, log) -> dict:
         "grading_seconds": round(grading_wall, 1),
         "median_submission_seconds": round(statistics.median(per), 2),
         "wall_per_submission": round(wall / len(per), 2),
+        "cpu_seconds": round(cpu, 1),
+        "cpu_per_submission": round(cpu / len(per), 2),
         "throughput_per_minute": round(60 * len(per) / grading_wall, 2),
         "load_before": before,
         "load_after": load(),
@@ -144,37 +154,47 @@ def main() -> int:
     log("bare nbclient, phase 3")
     bare += bare_phase(spec, args.bare, log)
 
-    bare_median = statistics.median(bare)
+    bare_median = statistics.median(b[0] for b in bare)
+    bare_cpu = statistics.median(b[1] for b in bare)
     overhead = j1["median_submission_seconds"] / bare_median
     speedup = j2["throughput_per_minute"] / j1["throughput_per_minute"]
     results = {
         "homework": spec.id,
         "copies": args.copies,
         "cores": os.cpu_count(),
-        "bare_seconds": [round(b, 2) for b in bare],
+        "bare_seconds": [round(b[0], 2) for b in bare],
         "bare_median_seconds": round(bare_median, 2),
+        "bare_median_cpu_seconds": round(bare_cpu, 2),
         "j1": j1,
         "j2": j2,
         "overhead_vs_bare": round(overhead, 2),
         "overhead_target": 1.3,
+        # CPU per graded submission (the one-off preparation included) against CPU per bare execution
+        "cpu_overhead_vs_bare": round(j1["cpu_per_submission"] / bare_cpu, 2),
         "speedup_j2_vs_j1": round(speedup, 2),
         "speedup_target": 1.7,
     }
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     log("")
-    log(f"bare nbclient, median of {len(bare)}: {bare_median:.2f} s (min {min(bare):.2f}, max {max(bare):.2f})")
+    walls = [b[0] for b in bare]
+    log(
+        f"bare nbclient, median of {len(bare)}: {bare_median:.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
+        f"{bare_cpu:.2f} CPU s"
+    )
     for run in (j1, j2):
         log(
             f"grade -j {run['jobs']}: median {run['median_submission_seconds']:.2f} s per submission in a worker; "
             f"{run['wall_per_submission']:.2f} s of wall time per submission; {run['throughput_per_minute']:.1f} "
             f"per minute; {run['full_marks']}/{run['submissions']} full marks, {run['csv_rows']} CSV rows, "
-            f"{run['feedback_files']} feedback files; load {run['load_before']} -> "
+            f"{run['feedback_files']} feedback files; {run['cpu_per_submission']:.2f} CPU s per submission; "
+            f"load {run['load_before']} -> "
             f"{run['load_after']}"
         )
     log(
         f"overhead (grade -j 1 per submission / bare): {overhead:.2f}x  (target <= 1.3): "
         f"{'met' if overhead <= 1.3 else 'NOT met'}"
     )
+    log(f"CPU per graded submission / CPU per bare run: {results['cpu_overhead_vs_bare']:.2f}x")
     log(f"speed-up (-j 2 / -j 1 throughput): {speedup:.2f}x  (target >= 1.7): {'met' if speedup >= 1.7 else 'NOT met'}")
     log(f"results: {args.out / 'results.json'}")
     return 0
