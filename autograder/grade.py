@@ -127,7 +127,7 @@ def grade_batch(
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` when it creates a gradebook
     jobs = jobs or os.cpu_count() or 1
     db_url = db_url or gradebook.DEFAULT_DB_URL
-    limits = limits or sandbox.Limits.for_homework(spec.quick_seconds)
+    limits = (limits or sandbox.Limits.for_homework(spec.quick_seconds)).share_cores(jobs)
     out = out.resolve()
     (out / "results").mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)  # other students' feedback and grades: not for the kernels' users
@@ -308,6 +308,12 @@ def add_limit_arguments(p) -> None:
     )
     p.add_argument("--memory-mb", type=int, default=None, help="memory per submission (default: 4096)")
     p.add_argument("--output-kb", type=int, default=None, help="output kept per cell, figures included (default: 1024)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="math-library threads per kernel (default: the cores shared among the submissions graded at once)",
+    )
 
 
 def limits_from(args, spec: Spec) -> sandbox.Limits:
@@ -317,6 +323,7 @@ def limits_from(args, spec: Spec) -> sandbox.Limits:
         notebook_seconds=args.notebook_timeout,
         memory_mb=args.memory_mb,
         output_kb=args.output_kb,
+        threads=args.threads,
     )
 
 

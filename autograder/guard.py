@@ -1,19 +1,23 @@
 """The integrity guard that runs inside the student's kernel.
 
 The grader sends this file's source to each fresh kernel (silently, before the first cell) and calls
-`install(config)`. From then on, before every test cell the grader calls `check()`, which compares what the
-tests rely on with what was captured before any student code ran, puts the originals back, and reports:
+`install(config)`; then, through `step()`, it takes references while only the instructor's code has run (the
+setup cells), and afterwards checks before every test cell and right after it. A check compares what tests
+rely on with the references, puts the originals back, and reports:
 
-- replaced functions and classes of numpy, numpy.testing, math, torch, torch.testing and `builtins`
-  (`np.allclose = lambda *a, **k: True`), and modules replaced in `sys.modules`;
+- functions and classes of numpy, numpy.testing, math, operator, torch, torch.testing and `builtins` replaced
+  by the submission's own code (`np.allclose = lambda *a, **k: True`), a partial, or a non-callable; modules
+  replaced in `sys.modules` (a library adjusting another, a lazy import, is accepted as the new reference);
 - names that instructor cells bound (`np`, helper functions) and the submission rebound;
 - IPython's execution machinery changed: its cell runner, compiler, AST and input transformers (which can
-  delete `assert`s), traceback display, custom exception handlers, pre-run callbacks from student code;
-- trace and profile hooks (which can skip lines), a replaced `sys.stdout`/`sys.stderr`/`sys.excepthook`;
+  delete `assert`s), traceback display, custom exception handlers, callbacks from student code;
+- trace and profile hooks (which can skip lines), a replaced `sys.stdout`/`sys.stderr`;
 - classes defined by the submission whose comparisons are true for anything ("always-equal" objects): their
   comparison methods are neutralised, so such an object equals only itself;
-- attempts to open instructor files or to write outside the submission's folder (from an audit hook, which
-  Python code cannot remove); such attempts are also refused.
+- attempts to open files hidden from the kernel or to write outside the submission's folder (an audit hook,
+  which Python code cannot remove); such attempts are also refused.
+A finding right after a test means the submission's code changed these while the test ran: the grader then
+voids that test.
 
 After a test cell with hidden tests, `scrub(source)` removes that cell's text from IPython's history and
 linecache, so later student code cannot read hidden tests back. This is defence in depth: the sandbox around

@@ -25,7 +25,7 @@ import os
 import resource
 import signal
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
@@ -73,6 +73,8 @@ ENV_KEEP = (
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
 )
+# Read by OpenMP (and so torch), MKL and OpenBLAS when they start; set from Limits.threads.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ class Limits:
     output_kb: int = 1024  # per cell (figures are drawn inline); a notebook keeps at most 8 times this
     file_mb: int = 256
     processes: int = 512  # per kernel user; threads count too
+    # Math-library threads per kernel (OpenMP, MKL, OpenBLAS, torch); 0 leaves the libraries' default (one per
+    # core). `grade -j N` gives each kernel its share of the cores: N kernels that each start a thread per core
+    # oversubscribe the CPU, and small tensor operations then wait for cores instead of computing.
+    threads: int = 0
 
     @classmethod
     def for_homework(cls, quick_seconds: int, **overrides) -> Limits:
@@ -96,10 +102,19 @@ class Limits:
     def notebook_output_bytes(self) -> int:
         return 8 * self.output_kb * 1024
 
+    def share_cores(self, jobs: int, cores: int | None = None) -> Limits:
+        """These limits with `threads` set to this kernel's share of the cores when `jobs` kernels run at once
+        (unchanged if `threads` was set explicitly)."""
+        if self.threads:
+            return self
+        return replace(self, threads=max(1, (cores or os.cpu_count() or 1) // max(1, jobs)))
+
     def describe(self) -> str:
+        threads = f", {self.threads} math thread(s)" if self.threads else ""
         return (
             f"{self.cell_seconds} s per cell, {self.notebook_seconds} s for the notebook, "
             f"{self.memory_mb} MB of memory, {self.output_kb} KB of output per cell, files up to {self.file_mb} MB"
+            f"{threads}"
         )
 
 
@@ -350,6 +365,9 @@ def _kernel_env(policy: Policy) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.setdefault("LANG", "C.UTF-8")
+    if policy.limits.threads:
+        for name in THREAD_VARIABLES:
+            env[name] = str(policy.limits.threads)
     return env
 
 

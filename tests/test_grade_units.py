@@ -273,6 +273,18 @@ def test_limits_follow_the_homework_budget():
     assert sandbox.Policy.from_json(policy.to_json()) == policy
 
 
+
+def test_parallel_kernels_share_the_cores(monkeypatch):
+    base = sandbox.Limits.for_homework(60)
+    assert base.share_cores(2, cores=2).threads == 1
+    assert base.share_cores(1, cores=16).threads == 16
+    assert base.share_cores(4, cores=2).threads == 1  # never 0, which would mean "library default"
+    assert sandbox.Limits(threads=3).share_cores(2, cores=2).threads == 3  # an explicit --threads wins
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")  # the instructor's own setting is overridden by the share
+    env = sandbox._kernel_env(sandbox.Policy(base.share_cores(2, cores=2), "/w"))
+    assert [env[name] for name in sandbox.THREAD_VARIABLES] == ["1", "1", "1"]
+    assert sandbox._kernel_env(sandbox.Policy(base, "/w"))["OMP_NUM_THREADS"] == "8"  # 0: passed through
+
 # -- reports -------------------------------------------------------------------------------------------------------
 
 
