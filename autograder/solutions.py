@@ -24,6 +24,7 @@ class SolutionResult:
     pdf: Path
     execute_seconds: float
     export_seconds: float
+    summary: list[str]  # what the key's summary cells printed (see summary_lines)
 
 
 def build(spec: Spec, *, quick: bool = False, out: Path = SOLUTIONS, log=print) -> SolutionResult:
@@ -35,6 +36,9 @@ def build(spec: Spec, *, quick: bool = False, out: Path = SOLUTIONS, log=print) 
     t0 = time.monotonic()
     execute(nb, workdir, label=f"{spec.id} key", quick=quick, log=log)
     t1 = time.monotonic()
+    summary = summary_lines(nb)
+    for line in summary:
+        log(f"[{spec.id}] {line}")
     ipynb = write(nb, out / f"{spec.id}.ipynb")
     title = f"{spec.id.upper()}: {spec.title} (answer key)"
     exported = export_pdf(nb, out / f"{spec.id}.pdf", spec=spec, workdir=workdir, title=title, name=KEY_NAME, log=log)
@@ -44,4 +48,16 @@ def build(spec: Spec, *, quick: bool = False, out: Path = SOLUTIONS, log=print) 
     t2 = time.monotonic()
     shutil.rmtree(workdir, ignore_errors=True)
     log(f"[{spec.id}] executed in {t1 - t0:.1f}s, PDF in {t2 - t1:.1f}s: {pdf}")
-    return SolutionResult(spec.id, ipynb, pdf, t1 - t0, t2 - t1)
+    return SolutionResult(spec.id, ipynb, pdf, t1 - t0, t2 - t1, summary)
+
+
+def summary_lines(nb) -> list[str]:
+    """What the key's summary cells (grade_id starting with "summary", e.g. hw4's table of reported test errors
+    and training times) printed, so that a full run shows its results in the terminal too."""
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (nbu.grade_id(cell) or "").startswith("summary"):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                    lines += output["text"].rstrip("\n").splitlines()
+    return lines

@@ -273,7 +273,6 @@ def test_limits_follow_the_homework_budget():
     assert sandbox.Policy.from_json(policy.to_json()) == policy
 
 
-
 def test_parallel_kernels_share_the_cores(monkeypatch):
     base = sandbox.Limits.for_homework(60)
     assert base.share_cores(2, cores=2).threads == 1
@@ -284,6 +283,7 @@ def test_parallel_kernels_share_the_cores(monkeypatch):
     env = sandbox._kernel_env(sandbox.Policy(base.share_cores(2, cores=2), "/w"))
     assert [env[name] for name in sandbox.THREAD_VARIABLES] == ["1", "1", "1"]
     assert sandbox._kernel_env(sandbox.Policy(base, "/w"))["OMP_NUM_THREADS"] == "8"  # 0: passed through
+
 
 # -- reports -------------------------------------------------------------------------------------------------------
 
