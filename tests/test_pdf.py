@@ -481,9 +481,8 @@ def test_key_pdf_stays_inside_the_right_margin(homework, solution_keys):
     assert words_past_margin(solution_keys(homework).pdf) == []
 
 
+@pytest.mark.homeworks(lambda spec: spec.pdf_code_appendix)
 def test_key_pdf_code_section(homework, solution_keys):
-    if not homework.pdf_code_appendix:
-        pytest.skip(f"{homework.id} does not ask for a Code section (pdf_code_appendix)")
     key = solution_keys(homework)
     pages = json.loads(key.pdf.with_suffix(".pages.json").read_text())
     top_level = [s for s in pages["sections"] if not s["id"].startswith("code-")]

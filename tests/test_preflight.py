@@ -206,8 +206,7 @@ def test_fresh_run_visible_tests_only(spec, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_blank_release_lists_every_unanswered_cell(homework):
-    if not homework.release_notebook.exists():
-        pytest.skip(f"{homework.release_notebook} is not generated yet")
+    assert homework.release_notebook.exists(), f"{homework.release_notebook} is missing: python -m autograder release"
     report = pf.preflight(homework.release_notebook, run=False)
     release = nbu.read(homework.release_notebook)
     expected = [nbu.grade_id(c) for c in release.cells if nbu.meta(c).get("solution")]
