@@ -113,6 +113,17 @@ def test_each_kind_of_leak_is_found(index, text):
     assert leaks(source_nb(), rel) == [text.strip()]
 
 
+def test_a_lone_word_of_a_written_answer_is_not_a_leak():
+    # A wrapped answer can end in a line such as "derivative." that the release's own prose also contains.
+    src = source_nb()
+    src.cells[1].source += "\nderivative."
+    rel = released(source_nb())
+    rel.cells[0].source += "\nState the derivative."
+    assert leaks(src, rel) == []
+    rel.cells[0].source += " Because the secret derivative is 2x."
+    assert leaks(src, rel) == ["Because the secret derivative is 2x."]
+
+
 def test_sections_follow_statement_cells():
     nb = source_nb()
     nb.cells.insert(0, cell("md", "# Header", grade_id="header", **LOCKED))
