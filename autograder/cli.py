@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.spec import SpecError, select
+from autograder.course.spec import SpecError, select
 
 
 def add_homeworks(p: argparse.ArgumentParser) -> None:
@@ -40,14 +40,14 @@ def add_pdf_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_data(args) -> int:
-    from autograder import data
+    from autograder.authoring import data
 
     data.fetch()
     return 0
 
 
 def cmd_release(args) -> int:
-    from autograder.release import generate
+    from autograder.authoring.release import generate
 
     for spec in select(args.homeworks):
         changed = generate(spec)
@@ -56,7 +56,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from autograder.check import check_homework, table
+    from autograder.authoring.check import check_homework, table
 
     results = [check_homework(spec) for spec in select(args.homeworks)]
     print()
@@ -68,7 +68,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_solutions(args) -> int:
-    from autograder.solutions import build
+    from autograder.authoring.solutions import build
 
     for spec in select(args.homeworks):
         build(spec, quick=args.quick)
@@ -76,44 +76,44 @@ def cmd_solutions(args) -> int:
 
 
 def cmd_readme(args) -> int:
-    from autograder.readme import update
+    from autograder.authoring.readme import update
 
     print("README.md: " + ("assignment table updated" if update() else "assignment table up to date"))
     return 0
 
 
 def cmd_preflight(args) -> int:
-    from autograder.preflight import command
+    from autograder.student.preflight import command
 
     return command(args.notebook, args.homework, run=not args.no_run)
 
 
 def cmd_pdf(args) -> int:
-    from autograder.export import command
+    from autograder.pdf.export import command
 
     return command(args.notebook, args.output, args.html, args.homework)
 
 
 def add_grade_args(p: argparse.ArgumentParser) -> None:
-    from autograder.grade import add_arguments
+    from autograder.grading.batch import add_arguments
 
     add_arguments(p)
 
 
 def cmd_grade(args) -> int:
-    from autograder.grade import command
+    from autograder.grading.batch import command
 
     return command(args)
 
 
 def add_gradescope_args(p: argparse.ArgumentParser) -> None:
-    from autograder.gradescope import add_arguments
+    from autograder.gradescope.bundle import add_arguments
 
     add_arguments(p)
 
 
 def cmd_gradescope(args) -> int:
-    from autograder.gradescope import command
+    from autograder.gradescope.bundle import command
 
     return command(args)
 

@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import notebook as nbu  # noqa: E402
-from autograder.paths import BUILD, tool_env  # noqa: E402
-from autograder.spec import select  # noqa: E402
+from autograder.course import cells as nbu  # noqa: E402
+from autograder.course.paths import BUILD, tool_env  # noqa: E402
+from autograder.course.spec import select  # noqa: E402
 
 
 def load() -> str:

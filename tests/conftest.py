@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.spec import all_specs
+from autograder.course.spec import all_specs
 
 SPECS = all_specs()
 
@@ -21,7 +21,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def check_results():
     """`check` of every homework, run once per session on demand."""
-    from autograder.check import check_homework
+    from autograder.authoring.check import check_homework
 
     cache = {}
 
@@ -36,7 +36,7 @@ def check_results():
 @pytest.fixture(scope="session")
 def solution_keys(tmp_path_factory):
     """Answer keys executed on their short path and exported to PDF, once per homework."""
-    from autograder.solutions import build
+    from autograder.authoring.solutions import build
 
     out = tmp_path_factory.mktemp("solutions")
     cache = {}

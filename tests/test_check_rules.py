@@ -5,9 +5,9 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder import notebook as nbu
-from autograder.check import leaks, point_mismatches
-from autograder.spec import SpecError, load
+from autograder.authoring.check import leaks, point_mismatches
+from autograder.course import cells as nbu
+from autograder.course.spec import SpecError, load
 
 
 def cell(kind, source, **nbgrader):

@@ -7,8 +7,8 @@ import shutil
 import pytest
 import torchvision
 
-from autograder import data
-from autograder.paths import data_root
+from autograder.authoring import data
+from autograder.course.paths import data_root
 
 
 @pytest.fixture

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import autograde, gradebook, sandbox, submissions
-from autograder.autograde import Result
-from autograder.grade import grade_batch
-from autograder.paths import ASSIGNMENTS, BUILD, ROOT
-from autograder.spec import load
+from autograder.course.paths import ASSIGNMENTS, BUILD, ROOT
+from autograder.course.spec import load
+from autograder.grading import engine as autograde
+from autograder.grading import gradebook, submissions
+from autograder.grading.batch import grade_batch
+from autograder.grading.engine import Result
+from autograder.grading.runtime import sandbox
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 import generate  # noqa: E402

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradebook, gradescope, sandbox
-from autograder import notebook as nbu
-from autograder.autograde import course_id
-from autograder.grade import grade_batch
-from autograder.paths import ASSIGNMENTS, BUILD
-from autograder.spec import load
+from autograder.course import cells as nbu
+from autograder.course.paths import ASSIGNMENTS, BUILD
+from autograder.course.spec import load
+from autograder.gradescope import bundle as gradescope
+from autograder.grading import gradebook
+from autograder.grading.batch import grade_batch
+from autograder.grading.engine import course_id
+from autograder.grading.runtime import sandbox
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 import generate  # noqa: E402

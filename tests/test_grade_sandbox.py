@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from autograder import sandbox
-from autograder.paths import BUILD, data_root
+from autograder.course.paths import BUILD, data_root
+from autograder.grading.runtime import sandbox
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel's user switch needs a root grader")
 

@@ -10,12 +10,14 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import gradescope, integrity, sandbox, submissions
-from autograder import notebook as nbu
-from autograder.autograde import CellScore, Result
-from autograder.grade import write_csv
-from autograder.kernel import bound_names
-from autograder.spec import load
+from autograder.course import cells as nbu
+from autograder.course.spec import load
+from autograder.gradescope import bundle as gradescope
+from autograder.grading import integrity, submissions
+from autograder.grading.batch import write_csv
+from autograder.grading.engine import CellScore, Result
+from autograder.grading.kernel import bound_names
+from autograder.grading.runtime import sandbox
 
 
 def cell(kind, source, **nbgrader):
@@ -290,7 +292,7 @@ def test_parallel_kernels_share_the_cores(monkeypatch):
 
 @pytest.fixture
 def hw3():
-    from autograder.spec import ASSIGNMENTS
+    from autograder.course.spec import ASSIGNMENTS
 
     path = ASSIGNMENTS / "hw3.toml"
     if not path.exists():
@@ -370,7 +372,7 @@ def test_bundle_for_every_homework(homework, tmp_path):
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         info = json.loads(zf.read("gradescope.json"))
-    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/gradescope.py"} <= names
+    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/gradescope/bundle.py", "autograder/gradescope/__main__.py"} <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert f"source/{homework.id}/{homework.notebook}" in names
     assert not [n for n in names if n.startswith("source/") and not n.startswith(f"source/{homework.id}/")]

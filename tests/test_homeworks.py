@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from autograder import notebook as nbu
-from autograder.check import leaks, point_mismatches
-from autograder.course import ScratchCourse
-from autograder.release import is_current
+from autograder.authoring.check import leaks, point_mismatches
+from autograder.authoring.release import is_current
+from autograder.course import cells as nbu
+from autograder.course.config import ScratchCourse
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,10 @@ import matplotlib
 import nbformat
 import pytest
 
-from autograder import notebook as nbu
-from autograder.export import (
+from autograder.course import cells as nbu
+from autograder.course.paths import ROOT
+from autograder.course.spec import load
+from autograder.pdf.export import (
     ExportError,
     _first_breaking_cell,
     breakable_words,
@@ -31,8 +33,6 @@ from autograder.export import (
     prepare,
     student_name,
 )
-from autograder.paths import ROOT
-from autograder.spec import load
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 -- after choosing the backend

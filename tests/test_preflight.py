@@ -8,10 +8,10 @@ import sys
 import nbformat
 import pytest
 
-from autograder import notebook as nbu
-from autograder import preflight as pf
-from autograder.paths import ROOT
-from autograder.spec import load, select
+from autograder.course import cells as nbu
+from autograder.course.paths import ROOT
+from autograder.course.spec import load, select
+from autograder.student import preflight as pf
 
 LOCKED = dict(locked=True, solution=False, grade=False)
 SPEC = """id = "hwt"

@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-from autograder.paths import ROOT
-from autograder.spec import all_specs
+from autograder.course.paths import ROOT
+from autograder.course.spec import all_specs
 
 
 def tracked_notebooks() -> list[str]:
@@ -50,7 +50,7 @@ def test_cli_unknown_homework_names_the_known_ones():
 
 
 def test_readme_assignment_table_matches_specs():
-    from autograder.readme import README, rendered
+    from autograder.authoring.readme import README, rendered
 
     text = README.read_text(encoding="utf-8")
     assert rendered(text, all_specs()) == text, "run `python -m autograder readme`"

@@ -26,8 +26,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from autograder import notebook as nbu  # noqa: E402
-from autograder.spec import Spec, all_specs, select  # noqa: E402
+from autograder.course import cells as nbu  # noqa: E402
+from autograder.course.spec import Spec, all_specs, select  # noqa: E402
 
 
 @dataclass

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.paths import ASSIGNMENTS, RELEASE, SOURCE
+from autograder.course.paths import ASSIGNMENTS, RELEASE, SOURCE
 
 
 class SpecError(ValueError):

@@ -8,8 +8,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from autograder.paths import NBGRADER_CONFIG, SOURCE, tool_env
-from autograder.spec import Spec
+from autograder.course.paths import NBGRADER_CONFIG, SOURCE, tool_env
+from autograder.course.spec import Spec
 
 
 class NbgraderError(RuntimeError):

@@ -16,9 +16,9 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from autograder.autograde import Result
-from autograder.paths import ROOT
-from autograder.spec import Spec
+from autograder.course.paths import ROOT
+from autograder.course.spec import Spec
+from autograder.grading.engine import Result
 
 DEFAULT_DB_URL = f"sqlite:///{ROOT / 'gradebook.db'}"
 

@@ -51,10 +51,11 @@ from traitlets import List, Type
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import integrity, sandbox, submissions
-from autograder import notebook as nbu
-from autograder.paths import NBGRADER_CONFIG, data_root, tool_env
-from autograder.spec import Spec, all_specs, load
+from autograder.course import cells as nbu
+from autograder.course.paths import NBGRADER_CONFIG, data_root, tool_env
+from autograder.course.spec import Spec, all_specs, load
+from autograder.grading import integrity, submissions
+from autograder.grading.runtime import sandbox
 
 NBGRADER_LOG_LINES = 40
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -144,7 +145,7 @@ def prepare(
     guard: bool = True,
 ) -> Setup:
     """Generate the assignment once (nbgrader CLI, in a template course) for a batch of submissions."""
-    from autograder.course import ScratchCourse
+    from autograder.course.config import ScratchCourse
 
     for private in sandbox.PRIVATE_TMP:
         if scratch.resolve().is_relative_to(private):
@@ -312,7 +313,7 @@ class Grader:
         return submissions.Rejection(f"{path.name}: {wrong}") if wrong else nb
 
     def _grade_notebook(self, sub, student_nb, result: Result) -> None:
-        from autograder.kernel import Run
+        from autograder.grading.kernel import Run
 
         rebuilt = integrity.rebuild(self.release_nb, student_nb)
         result.notes += rebuilt.notes
@@ -360,7 +361,7 @@ class Grader:
         }
 
     def _config(self, course: Path, student: str):
-        from autograder.kernel import GradingExecute, NeutralizeResults
+        from autograder.grading.kernel import GradingExecute, NeutralizeResults
 
         config = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
         config.merge(

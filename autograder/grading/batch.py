@@ -24,9 +24,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import sandbox
-from autograder.paths import BUILD, tool_env
-from autograder.spec import Spec, select
+from autograder.course.paths import BUILD, tool_env
+from autograder.course.spec import Spec, select
+from autograder.grading.runtime import sandbox
 
 RETRIES = 1  # a submission whose worker died is tried once more in a fresh worker
 
@@ -52,7 +52,7 @@ def _init_worker(setup, slots) -> None:
     """Each worker takes a slot (its kernel user) and keeps one Grader for all its submissions."""
     import warnings
 
-    from autograder.autograde import Grader
+    from autograder.grading.engine import Grader
 
     warnings.filterwarnings("ignore", module="nbgrader")  # nbgrader's own SQLAlchemy warnings
     global _GRADER
@@ -71,7 +71,7 @@ def record_path(out: Path, student: str) -> Path:
 
 
 def _digest(sub) -> str:
-    from autograder import submissions
+    from autograder.grading import submissions
 
     return submissions.sha256(sub.notebook) if sub.notebook else submissions.folder_digest(sub.folder)
 
@@ -120,8 +120,9 @@ def grade_batch(
     log=print,
 ) -> Summary:
     """Grade every submission in `source` (see the module docstring); return counts and the CSV path."""
-    from autograder import autograde, gradebook, submissions
-    from autograder.autograde import Result
+    from autograder.grading import engine as autograde
+    from autograder.grading import gradebook, submissions
+    from autograder.grading.engine import Result
 
     start = time.monotonic()
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` when it creates a gradebook
@@ -176,7 +177,7 @@ def _run_pool(setup, todo: list, jobs: int, progress: bool, label: str):
     """Yield result dicts as workers finish; replace a pool whose worker died, retrying its work once."""
     from tqdm import tqdm
 
-    from autograder.autograde import Result
+    from autograder.grading.engine import Result
 
     # fork, not spawn: spawn re-runs the __main__ module in each worker, and `python -m autograder` is a CLI.
     # The pool is created and fed before the progress bar starts its thread, so no thread is forked.
@@ -328,7 +329,7 @@ def limits_from(args, spec: Spec) -> sandbox.Limits:
 
 
 def command(args) -> int:
-    from autograder.submissions import SubmissionsError
+    from autograder.grading.submissions import SubmissionsError
 
     [spec] = select([args.homework])
     out = args.out or BUILD / "grades" / spec.id

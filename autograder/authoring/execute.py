@@ -9,8 +9,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder import notebook as nbu
-from autograder.paths import tool_env
+from autograder.course import cells as nbu
+from autograder.course.paths import tool_env
 
 # Figures drawn into the notebook, as in Jupyter, whatever MPLBACKEND the caller's shell has (Agg would leave
 # plt.show() with nothing to save, and the PDF without figures).

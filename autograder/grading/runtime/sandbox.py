@@ -36,7 +36,10 @@ UID_LOCKS = "/tmp/autograder-kernel-uids"  # the grader's own /tmp (kernels get 
 def _private_tmp() -> tuple[str, ...]:
     """Folders each kernel gets an empty private copy of. One that holds this checkout or the interpreter (a
     clone under /tmp, say) stays shared, or the kernel could not reach its own python and working folder."""
-    here = [os.path.realpath(sys.prefix), os.path.dirname(os.path.dirname(os.path.realpath(__file__)))]
+    here = [
+        os.path.realpath(sys.prefix),
+        str(__import__("pathlib").Path(__file__).resolve().parents[3]),
+    ]
     return tuple(t for t in ("/tmp", "/var/tmp", "/dev/shm") if not any(h == t or h.startswith(t + "/") for h in here))
 
 

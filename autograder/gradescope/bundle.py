@@ -29,8 +29,8 @@ import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
-from autograder.paths import ASSIGNMENTS, BUILD, NBGRADER_CONFIG, RELEASE, ROOT, SOURCE, data_root, tool_env
-from autograder.spec import Spec, load, select
+from autograder.course.paths import ASSIGNMENTS, BUILD, NBGRADER_CONFIG, RELEASE, ROOT, SOURCE, data_root, tool_env
+from autograder.course.spec import Spec, load, select
 
 BUNDLE_INFO = "gradescope.json"
 VISIBILITIES = ["hidden", "after_due_date", "after_published", "visible"]
@@ -132,9 +132,9 @@ cd "$ROOT/source" && exec "$PY" -m autograder.gradescope run --root "$ROOT"
 
 def _bundle_files(spec: Spec) -> dict[str, Path]:
     """Archive name -> file on disk: everything setup.sh and run_autograder need, nothing else."""
-    files = {f"autograder/{p.name}": p for p in sorted((ROOT / "autograder").glob("*.py"))}
-    for p in sorted((ROOT / "autograder").rglob("*")):  # package data (templates), never caches
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py":
+    files = {}
+    for p in sorted((ROOT / "autograder").rglob("*")):  # the package and its data (templates), never caches
+        if p.is_file() and "__pycache__" not in p.parts:
             files[str(p.relative_to(ROOT))] = p
     files.update({f"assignments/{p.name}": p for p in sorted(ASSIGNMENTS.glob("*.toml"))})
     for p in sorted((SOURCE / spec.id).rglob("*")):
@@ -150,7 +150,7 @@ def _bundle_files(spec: Spec) -> dict[str, Path]:
 def build(spec: Spec, out: Path | None = None, limits=None) -> Path:
     """Write the autograder zip for one homework; return its path. `limits` (sandbox.Limits) default to the
     homework's grading budget; Gradescope's own timeout must be longer than the notebook limit."""
-    from autograder import sandbox
+    from autograder.grading.runtime import sandbox
 
     limits = limits or sandbox.Limits.for_homework(spec.quick_seconds)
     out = out or BUILD / "gradescope" / f"{spec.id}.zip"
@@ -189,7 +189,8 @@ def _scratch(root: Path) -> Path:
 
 def prepare(root: Path) -> Path:
     """setup.sh's last step: generate the assignment once (template course, font cache) under ROOT/work."""
-    from autograder import autograde, sandbox
+    from autograder.grading import engine as autograde
+    from autograder.grading.runtime import sandbox
 
     spec = _bundle_spec()
     scratch = _scratch(root)
@@ -201,7 +202,8 @@ def prepare(root: Path) -> Path:
 
 
 def _load_setup(root: Path):
-    from autograder import autograde, sandbox
+    from autograder.grading import engine as autograde
+    from autograder.grading.runtime import sandbox
 
     path = _scratch(root) / "setup.json"
     if not path.exists():
@@ -212,7 +214,7 @@ def _load_setup(root: Path):
 
 def _student(root: Path) -> tuple[str, str | None]:
     """The submitter's id and the submission time, from Gradescope's submission_metadata.json."""
-    from autograder.submissions import safe_id
+    from autograder.grading.submissions import safe_id
 
     path = root / "submission_metadata.json"
     try:
@@ -333,8 +335,9 @@ def validate(results: dict) -> None:
 
 def run(root: Path) -> int:
     """run_autograder: grade ROOT/submission, write ROOT/results/results.json. Always writes a result."""
-    from autograder import autograde, submissions
-    from autograder.autograde import Result
+    from autograder.grading import engine as autograde
+    from autograder.grading import submissions
+    from autograder.grading.engine import Result
 
     start = time.monotonic()
     (root / "results").mkdir(parents=True, exist_ok=True)
@@ -427,7 +430,7 @@ def add_arguments(p) -> None:
     p.add_argument(
         "-o", "--output", type=Path, help="zip to write (one homework only; default build/gradescope/hwN.zip)"
     )
-    from autograder.grade import add_limit_arguments
+    from autograder.grading.batch import add_limit_arguments
 
     add_limit_arguments(p)  # the bundle carries the limits it grades with
 
@@ -436,7 +439,7 @@ def command(args) -> int:
     specs = select(args.homeworks)
     if args.output and len(specs) != 1:
         raise GradescopeError("-o names one zip: give exactly one homework with it")
-    from autograder.grade import limits_from
+    from autograder.grading.batch import limits_from
 
     for spec in specs:
         path = build(spec, args.output, limits_from(args, spec))
@@ -459,7 +462,3 @@ def main(argv: list[str]) -> int:
         print(f"prepared: {prepare(args.root)}")
         return 0
     return run(args.root)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
-from autograder import notebook as nbu
+from autograder.course import cells as nbu
 
 MIN_SECRET_LINE = 6  # as in check.py: shorter lines ("pass", "x = 0") are too common to call a leak
 REDACTED = "[hidden test text removed]"

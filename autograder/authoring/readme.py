@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from autograder.paths import ROOT
-from autograder.spec import Spec, all_specs
+from autograder.course.paths import ROOT
+from autograder.course.spec import Spec, all_specs
 
 START, END = "<!-- assignments:start -->", "<!-- assignments:end -->"
 README = ROOT / "README.md"

@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import notebook as nbu
-from autograder.execute import execute, write
-from autograder.export import export_pdf
-from autograder.paths import BUILD
-from autograder.spec import Spec
+from autograder.authoring.execute import execute, write
+from autograder.course import cells as nbu
+from autograder.course.paths import BUILD
+from autograder.course.spec import Spec
+from autograder.pdf.export import export_pdf
 
 SOLUTIONS = BUILD / "solutions"
 KEY_NAME = "answer key"  # the name line of the keys' title block

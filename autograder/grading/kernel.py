@@ -28,10 +28,10 @@ from nbgrader.preprocessors import Execute
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from traitlets import Unicode
 
-from autograder import notebook as nbu
-from autograder.sandbox import Limits, launcher_command
+from autograder.course import cells as nbu
+from autograder.grading.runtime.sandbox import Limits, launcher_command
 
-GUARD_SOURCE = (Path(__file__).parent / "guard.py").read_text(encoding="utf-8")
+GUARD_SOURCE = (Path(__file__).parent / "runtime" / "guard.py").read_text(encoding="utf-8")
 GUARD_CALL_SECONDS = 30
 KILLED_BY = {signal.SIGKILL: "killed (SIGKILL: out of memory, or killed)", signal.SIGSEGV: "crashed (SIGSEGV)"}
 

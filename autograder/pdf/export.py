@@ -23,10 +23,10 @@ import nbformat
 from nbconvert import HTMLExporter, LatexExporter
 from nbconvert.utils.pandoc import PandocMissing
 
-from autograder import notebook as nbu
-from autograder import pdf
-from autograder.pdf import CellLabel, ExportError
-from autograder.spec import Spec, all_specs, select
+from autograder.course import cells as nbu
+from autograder.course.spec import Spec, all_specs, select
+from autograder.pdf import latex as pdf
+from autograder.pdf.latex import CellLabel, ExportError
 
 __all__ = ["ExportError", "ExportResult", "export_html", "export_pdf", "homework_of", "student_name"]
 
@@ -413,7 +413,7 @@ def export_html(nb, out: Path, *, spec: Spec, title: str | None = None, name: st
 
 def command(notebook: Path, output: Path | None, html: bool, homework: str | None) -> int:
     """`python -m autograder pdf`: export, then say which pages to tag for each problem."""
-    from autograder.preflight import load_notebook  # reads any student file with a clear error
+    from autograder.student.preflight import load_notebook  # reads any student file with a clear error
 
     def log(message: str) -> None:
         print(message, file=sys.stderr)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from autograder import notebook as nbu
-from autograder.course import NbgraderError, ScratchCourse
-from autograder.release import is_current
-from autograder.spec import Spec
+from autograder.authoring.release import is_current
+from autograder.course import cells as nbu
+from autograder.course.config import NbgraderError, ScratchCourse
+from autograder.course.spec import Spec
 
 KEY, BLANK = "key", "blank"
 MIN_SECRET_LINE = 6  # shorter lines ("pass", "x = 0") are too common to call a leak

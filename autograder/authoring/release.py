@@ -5,9 +5,9 @@ from __future__ import annotations
 import filecmp
 import shutil
 
-from autograder.course import ScratchCourse
-from autograder.paths import RELEASE
-from autograder.spec import Spec
+from autograder.course.config import ScratchCourse
+from autograder.course.paths import RELEASE
+from autograder.course.spec import Spec
 
 
 def generate(spec: Spec) -> list[str]:

@@ -22,11 +22,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import notebook as nbu
-from autograder.execute import INLINE_BACKEND
-from autograder.export import NAME_ID, STUBS, homework_of, student_name
-from autograder.paths import NBGRADER_CONFIG, tool_env
-from autograder.spec import Spec, select
+from autograder.authoring.execute import INLINE_BACKEND
+from autograder.course import cells as nbu
+from autograder.course.paths import NBGRADER_CONFIG, tool_env
+from autograder.course.spec import Spec, select
+from autograder.pdf.export import NAME_ID, STUBS, homework_of, student_name
 
 FIX, WARN, OK = "FIX", "WARN", "OK"
 CODE_STUB = "raise NotImplementedError()"

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.paths import tool_env
+from autograder.course.paths import tool_env
 
 CELL_MARK = re.compile(r"^% gs-cell (\d+)\s*$")
 PASS_TIMEOUT = 600  # seconds for one xelatex pass; a notebook with hundreds of figures takes about a minute

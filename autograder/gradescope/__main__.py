@@ -1,0 +1,7 @@
+"""`python -m autograder.gradescope prepare|run --root ROOT`: what setup.sh and run_autograder call."""
+
+import sys
+
+from autograder.gradescope.bundle import main
+
+sys.exit(main(sys.argv[1:]))
