@@ -94,6 +94,26 @@ def cmd_pdf(args) -> int:
     return command(args.notebook, args.output, args.html, args.homework)
 
 
+def add_fairness_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("homework", metavar="hwN", help="the homework whose corpus (tests/fairness/hwN.py) to grade")
+    p.add_argument("--cell", action="append", default=[], help="only the variants of this answer cell (repeatable)")
+    p.add_argument("--label", default="", help="only variants whose label contains this text")
+
+
+def cmd_fairness(args) -> int:
+    from autograder.authoring import fairness
+
+    [spec] = select([args.homework])
+    variants = fairness.select(fairness.load(spec), args.cell, args.label)
+    if not variants:
+        print(f"{spec.id}: no variants (tests/fairness/{spec.id}.py)")
+        return 1
+    outcomes = fairness.run_in_kernel(spec, variants)
+    print()
+    print("\n".join(fairness.summary(outcomes)))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
 def add_grade_args(p: argparse.ArgumentParser) -> None:
     from autograder.grading.batch import add_arguments
 
@@ -141,6 +161,11 @@ COMMANDS = {
         cmd_pdf,
         "export a notebook as the Gradescope PDF (one problem per page) and OUT.pages.json; --html for HTML",
         add_pdf_args,
+    ),
+    "fairness": (
+        cmd_fairness,
+        "grade a homework's fairness corpus (tests/fairness/hwN.py): correct answers keep every point, wrong lose",
+        add_fairness_args,
     ),
     "grade": (
         cmd_grade,

@@ -13,17 +13,17 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.course.paths import ASSIGNMENTS, BUILD, ROOT
+from autograder.course.policy import Limits
 from autograder.course.spec import load
 from autograder.grading import engine as autograde
 from autograder.grading import gradebook, submissions
 from autograder.grading.batch import grade_batch
 from autograder.grading.engine import Result
-from autograder.grading.runtime import sandbox
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 import generate  # noqa: E402
 
-LIMITS = sandbox.Limits(cell_seconds=60, notebook_seconds=300, memory_mb=3072, output_kb=256)
+LIMITS = Limits(cell_seconds=60, notebook_seconds=300, memory_mb=3072, output_kb=256)
 
 
 @pytest.fixture

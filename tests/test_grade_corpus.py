@@ -22,12 +22,12 @@ import pytest
 
 from autograder.course import cells as nbu
 from autograder.course.paths import ASSIGNMENTS, BUILD
+from autograder.course.policy import Limits
 from autograder.course.spec import load
 from autograder.gradescope import bundle as gradescope
 from autograder.grading import gradebook
 from autograder.grading.batch import grade_batch
 from autograder.grading.engine import course_id
-from autograder.grading.runtime import sandbox
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 import generate  # noqa: E402
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 SPEC = load(ASSIGNMENTS / "hw3.toml") if (ASSIGNMENTS / "hw3.toml").exists() else None
 CASES = [c.name for c in generate.cases(SPEC)] if SPEC and SPEC.release_notebook.exists() else []
 # Short limits keep the infinite loop cheap; the key's slowest hw3 cell takes about a second.
-LIMITS = sandbox.Limits(cell_seconds=30, notebook_seconds=240, memory_mb=2048, output_kb=256)
+LIMITS = Limits(cell_seconds=30, notebook_seconds=240, memory_mb=2048, output_kb=256)
 
 
 def hidden_lines(spec) -> set[str]:

@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import asdict
 
 import pytest
 
 from autograder.course.paths import BUILD, data_root
+from autograder.course.policy import Limits
 from autograder.grading.runtime import sandbox
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel's user switch needs a root grader")
@@ -44,7 +46,7 @@ def area():
 def run(area, code: str, *, limits=None, env=None, background=False):
     caps = area["caps"]
     policy = sandbox.Policy(
-        limits or sandbox.Limits(),
+        asdict(limits or Limits()),
         str(area["work"]),
         uid=area["uid"],
         isolate_network=caps.network_namespace,
@@ -98,7 +100,7 @@ def test_memory_and_file_limits(area):
         "try:\n    open('big', 'wb').write(b'0' * (3 * 2**20))\n    print('WROTE')\nexcept OSError as e:\n"
         "    print('file limit', e.errno)"
     )
-    proc = run(area, code, limits=sandbox.Limits(memory_mb=1024, file_mb=2))
+    proc = run(area, code, limits=Limits(memory_mb=1024, file_mb=2))
     assert proc.stdout.split("\n")[:2] == ["MemoryError", "file limit 27"], proc.stdout + proc.stderr  # EFBIG
 
 

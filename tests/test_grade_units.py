@@ -6,11 +6,13 @@ from __future__ import annotations
 import copy
 import json
 import zipfile
+from dataclasses import asdict
 
 import nbformat
 import pytest
 
 from autograder.course import cells as nbu
+from autograder.course.policy import Limits
 from autograder.course.spec import load
 from autograder.gradescope import bundle as gradescope
 from autograder.grading import integrity, submissions
@@ -268,23 +270,23 @@ def test_hide_all_but_keeps_only_the_way_to_kept_paths(tmp_path):
 
 
 def test_limits_follow_the_homework_budget():
-    limits = sandbox.Limits.for_homework(120, memory_mb=1024)
+    limits = Limits.for_homework(120, memory_mb=1024)
     assert (limits.cell_seconds, limits.notebook_seconds, limits.memory_mb) == (120, 240, 1024)
-    assert sandbox.Limits.for_homework(10).cell_seconds == 60
-    policy = sandbox.Policy(limits, "/w", uid=61000, hide=["/x"])
+    assert Limits.for_homework(10).cell_seconds == 60
+    policy = sandbox.Policy(asdict(limits), "/w", uid=61000, hide=["/x"])
     assert sandbox.Policy.from_json(policy.to_json()) == policy
 
 
 def test_parallel_kernels_share_the_cores(monkeypatch):
-    base = sandbox.Limits.for_homework(60)
+    base = Limits.for_homework(60)
     assert base.share_cores(2, cores=2).threads == 1
     assert base.share_cores(1, cores=16).threads == 16
     assert base.share_cores(4, cores=2).threads == 1  # never 0, which would mean "library default"
-    assert sandbox.Limits(threads=3).share_cores(2, cores=2).threads == 3  # an explicit --threads wins
+    assert Limits(threads=3).share_cores(2, cores=2).threads == 3  # an explicit --threads wins
     monkeypatch.setenv("OMP_NUM_THREADS", "8")  # the instructor's own setting is overridden by the share
-    env = sandbox._kernel_env(sandbox.Policy(base.share_cores(2, cores=2), "/w"))
+    env = sandbox._kernel_env(sandbox.Policy(asdict(base.share_cores(2, cores=2)), "/w"))
     assert [env[name] for name in sandbox.THREAD_VARIABLES] == ["1", "1", "1"]
-    assert sandbox._kernel_env(sandbox.Policy(base, "/w"))["OMP_NUM_THREADS"] == "8"  # 0: passed through
+    assert sandbox._kernel_env(sandbox.Policy(asdict(base), "/w"))["OMP_NUM_THREADS"] == "8"  # 0: passed through
 
 
 # -- reports -------------------------------------------------------------------------------------------------------
@@ -372,7 +374,13 @@ def test_bundle_for_every_homework(homework, tmp_path):
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         info = json.loads(zf.read("gradescope.json"))
-    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/gradescope/bundle.py", "autograder/gradescope/__main__.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements.txt",
+        "autograder/gradescope/bundle.py",
+        "autograder/gradescope/__main__.py",
+    } <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert f"source/{homework.id}/{homework.notebook}" in names
     assert not [n for n in names if n.startswith("source/") and not n.startswith(f"source/{homework.id}/")]

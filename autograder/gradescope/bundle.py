@@ -30,6 +30,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from autograder.course.paths import ASSIGNMENTS, BUILD, NBGRADER_CONFIG, RELEASE, ROOT, SOURCE, data_root, tool_env
+from autograder.course.policy import Limits
 from autograder.course.spec import Spec, load, select
 
 BUNDLE_INFO = "gradescope.json"
@@ -148,11 +149,10 @@ def _bundle_files(spec: Spec) -> dict[str, Path]:
 
 
 def build(spec: Spec, out: Path | None = None, limits=None) -> Path:
-    """Write the autograder zip for one homework; return its path. `limits` (sandbox.Limits) default to the
+    """Write the autograder zip for one homework; return its path. `limits` (Limits) default to the
     homework's grading budget; Gradescope's own timeout must be longer than the notebook limit."""
-    from autograder.grading.runtime import sandbox
 
-    limits = limits or sandbox.Limits.for_homework(spec.quick_seconds)
+    limits = limits or Limits.for_homework(spec.quick_seconds)
     out = out or BUILD / "gradescope" / f"{spec.id}.zip"
     if not spec.source_notebook.exists():
         raise GradescopeError(f"{spec.source_notebook} is missing: the bundle needs the instructor notebook")
@@ -190,12 +190,11 @@ def _scratch(root: Path) -> Path:
 def prepare(root: Path) -> Path:
     """setup.sh's last step: generate the assignment once (template course, font cache) under ROOT/work."""
     from autograder.grading import engine as autograde
-    from autograder.grading.runtime import sandbox
 
     spec = _bundle_spec()
     scratch = _scratch(root)
     shutil.rmtree(scratch, ignore_errors=True)
-    setup = autograde.prepare(spec, scratch, sandbox.Limits(**_bundle_info()["limits"]))
+    setup = autograde.prepare(spec, scratch, Limits(**_bundle_info()["limits"]))
     path = scratch / "setup.json"
     path.write_text(json.dumps({**asdict(setup), "limits": asdict(setup.limits)}))
     return path
@@ -203,13 +202,12 @@ def prepare(root: Path) -> Path:
 
 def _load_setup(root: Path):
     from autograder.grading import engine as autograde
-    from autograder.grading.runtime import sandbox
 
     path = _scratch(root) / "setup.json"
     if not path.exists():
         raise GradescopeError(f"{path} is missing: setup.sh did not finish (see the image build log)")
     data = json.loads(path.read_text())
-    return autograde.Setup(**{**data, "limits": sandbox.Limits(**data["limits"])})
+    return autograde.Setup(**{**data, "limits": Limits(**data["limits"])})
 
 
 def _student(root: Path) -> tuple[str, str | None]:

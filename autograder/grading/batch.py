@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.paths import BUILD, tool_env
+from autograder.course.policy import Limits
 from autograder.course.spec import Spec, select
-from autograder.grading.runtime import sandbox
 
 RETRIES = 1  # a submission whose worker died is tried once more in a fresh worker
 
@@ -115,7 +115,7 @@ def grade_batch(
     jobs: int | None = None,
     force: bool = False,
     db_url: str | None = None,
-    limits: sandbox.Limits | None = None,
+    limits: Limits | None = None,
     progress: bool = True,
     log=print,
 ) -> Summary:
@@ -128,7 +128,7 @@ def grade_batch(
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` when it creates a gradebook
     jobs = jobs or os.cpu_count() or 1
     db_url = db_url or gradebook.DEFAULT_DB_URL
-    limits = (limits or sandbox.Limits.for_homework(spec.quick_seconds)).share_cores(jobs)
+    limits = (limits or Limits.for_homework(spec.quick_seconds)).share_cores(jobs)
     out = out.resolve()
     (out / "results").mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)  # other students' feedback and grades: not for the kernels' users
@@ -317,8 +317,8 @@ def add_limit_arguments(p) -> None:
     )
 
 
-def limits_from(args, spec: Spec) -> sandbox.Limits:
-    return sandbox.Limits.for_homework(
+def limits_from(args, spec: Spec) -> Limits:
+    return Limits.for_homework(
         spec.quick_seconds,
         cell_seconds=args.cell_timeout,
         notebook_seconds=args.notebook_timeout,

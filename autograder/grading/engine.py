@@ -53,6 +53,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.course import cells as nbu
 from autograder.course.paths import NBGRADER_CONFIG, data_root, tool_env
+from autograder.course.policy import Limits
 from autograder.course.spec import Spec, all_specs, load
 from autograder.grading import integrity, submissions
 from autograder.grading.runtime import sandbox
@@ -127,7 +128,7 @@ class Setup:
     spec_path: str
     template: str  # an nbgrader course: gradebook.db with the assignment, source/<id>, release/<id>
     scratch: str  # this batch's private folder (course copies, kernel folders, policies)
-    limits: sandbox.Limits
+    limits: Limits
     feedback_dir: str | None = None  # OUT/feedback; None: no feedback files
     hide: list[str] = field(default_factory=list)  # more paths student code must not see (out, inputs, db)
     others: dict[str, str] = field(default_factory=dict)  # other homeworks' release notebooks (identify)
@@ -138,7 +139,7 @@ class Setup:
 def prepare(
     spec: Spec,
     scratch: Path,
-    limits: sandbox.Limits,
+    limits: Limits,
     *,
     feedback_dir: Path | None = None,
     hide: list[Path] = (),
@@ -256,7 +257,7 @@ class Grader:
 
     def _policy(self, work: Path) -> Path:
         policy = sandbox.Policy(
-            limits=self.setup.limits,
+            limits=asdict(self.setup.limits),
             workdir=str(work),
             uid=self.uid,
             isolate_network=self.caps.network_namespace,

@@ -29,7 +29,8 @@ from nbgrader.preprocessors.base import NbGraderPreprocessor
 from traitlets import Unicode
 
 from autograder.course import cells as nbu
-from autograder.grading.runtime.sandbox import Limits, launcher_command
+from autograder.course.policy import Limits
+from autograder.grading.runtime.sandbox import launcher_command
 
 GUARD_SOURCE = (Path(__file__).parent / "runtime" / "guard.py").read_text(encoding="utf-8")
 GUARD_CALL_SECONDS = 30

@@ -24,12 +24,13 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.authoring.execute import INLINE_BACKEND
 from autograder.course import cells as nbu
+from autograder.course import policy
 from autograder.course.paths import NBGRADER_CONFIG, tool_env
+from autograder.course.policy import placeholder
 from autograder.course.spec import Spec, select
-from autograder.pdf.export import NAME_ID, STUBS, homework_of, student_name
+from autograder.pdf.export import NAME_ID, homework_of, student_name
 
 FIX, WARN, OK = "FIX", "WARN", "OK"
-CODE_STUB = "raise NotImplementedError()"
 DEFAULT_CELL_TIMEOUT = 120
 INTERRUPTED = ("KeyboardInterrupt", "Timeout")
 SHOWN = 200  # characters of an error message shown
@@ -87,11 +88,6 @@ class Report:
         return "\n".join(lines)
 
 
-def _normal(text: str) -> str:
-    """Source compared without trailing spaces and blank edges (editors and nbgrader differ there)."""
-    return "\n".join(line.rstrip() for line in text.strip().splitlines())
-
-
 def strip_hidden(source: str) -> str:
     """A test cell without its hidden-test regions, markers included (what the release contains)."""
     out, hidden = [], False
@@ -113,20 +109,6 @@ def _is_graded_cell(cell) -> bool:
 def _problem_label(spec: Spec, gid: str, headings: dict[str, str]) -> str:
     problem = spec.problem_of(gid)
     return headings.get(problem.id, problem.title) if problem else "before the first problem"
-
-
-def _placeholder(cell, released: str | None) -> str | None:
-    """Why an answer cell still counts as unanswered, or None when it has an answer."""
-    source = cell.source
-    if cell.cell_type == "code" and CODE_STUB in source:
-        return f"still has `{CODE_STUB}`"
-    if cell.cell_type == "markdown" and any(stub in source for stub in STUBS):
-        return f'still says "{STUBS[0]}"'
-    if not source.strip():
-        return "is empty"
-    if released is not None and _normal(source) == _normal(released):
-        return "is unchanged from the release"
-    return None
 
 
 def check_answers(report: Report, nb, reference) -> None:
@@ -158,7 +140,11 @@ def check_answers(report: Report, nb, reference) -> None:
             continue
         original = released.get(gid)
         # an instructor's notebook still has its hidden tests: compare what the release has
-        if m.get("locked") and original is not None and _normal(strip_hidden(cell.source)) != _normal(original.source):
+        if (
+            m.get("locked")
+            and original is not None
+            and policy.normal(strip_hidden(cell.source)) != policy.normal(original.source)
+        ):
             report.add(
                 section,
                 WARN,
@@ -167,7 +153,7 @@ def check_answers(report: Report, nb, reference) -> None:
             )
         if not m.get("solution") or gid == NAME_ID:
             continue
-        why = _placeholder(cell, original.source if original is not None else None)
+        why = placeholder(cell, original.source if original is not None else None)
         if why is None:
             continue
         report.unanswered.append(gid)

@@ -25,7 +25,7 @@ import os
 import resource
 import signal
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
@@ -76,56 +76,17 @@ ENV_KEEP = (
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
 )
+# The probe's own child, which only imports ipykernel.
+PROBE_LIMITS = {"cell_seconds": 60, "notebook_seconds": 120, "memory_mb": 4096, "file_mb": 64, "processes": 512}
 # Read by OpenMP (and so torch), MKL and OpenBLAS when they start; set from Limits.threads.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use. Defaults fit a homework's grading path (see `for_homework`)."""
-
-    cell_seconds: int = 120
-    notebook_seconds: int = 600
-    memory_mb: int = 4096
-    output_kb: int = 1024  # per cell (figures are drawn inline); a notebook keeps at most 8 times this
-    file_mb: int = 256
-    processes: int = 512  # per kernel user; threads count too
-    # Math-library threads per kernel (OpenMP, MKL, OpenBLAS, torch); 0 leaves the libraries' default (one per
-    # core). `grade -j N` gives each kernel its share of the cores: N kernels that each start a thread per core
-    # oversubscribe the CPU, and small tensor operations then wait for cores instead of computing.
-    threads: int = 0
-
-    @classmethod
-    def for_homework(cls, quick_seconds: int, **overrides) -> Limits:
-        """Twice the homework's grading budget for the notebook, its budget (at least 60 s) for one cell."""
-        base = cls(cell_seconds=max(60, quick_seconds), notebook_seconds=max(120, 2 * quick_seconds))
-        return cls(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
-
-    @property
-    def notebook_output_bytes(self) -> int:
-        return 8 * self.output_kb * 1024
-
-    def share_cores(self, jobs: int, cores: int | None = None) -> Limits:
-        """These limits with `threads` set to this kernel's share of the cores when `jobs` kernels run at once
-        (unchanged if `threads` was set explicitly)."""
-        if self.threads:
-            return self
-        return replace(self, threads=max(1, (cores or os.cpu_count() or 1) // max(1, jobs)))
-
-    def describe(self) -> str:
-        threads = f", {self.threads} math thread(s)" if self.threads else ""
-        return (
-            f"{self.cell_seconds} s per cell, {self.notebook_seconds} s for the notebook, "
-            f"{self.memory_mb} MB of memory, {self.output_kb} KB of output per cell, files up to {self.file_mb} MB"
-            f"{threads}"
-        )
 
 
 @dataclass
 class Policy:
     """Everything the launcher applies to one kernel (written as JSON next to the kernel's socket folder)."""
 
-    limits: Limits
+    limits: dict  # autograder.course.policy.Limits as a dict (this file imports nothing from the package)
     workdir: str
     uid: int | None = None  # switch to this uid/gid (root graders only)
     isolate_network: bool = True
@@ -134,12 +95,11 @@ class Policy:
     env: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "limits": asdict(self.limits)})
+        return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> Policy:
-        data = json.loads(text)
-        return cls(**{**data, "limits": Limits(**data["limits"])})
+        return cls(**json.loads(text))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -252,7 +212,9 @@ def probe(workdir: str, expose: list[str], uid: int = STUDENT_UID_BASE) -> Capab
         os.makedirs(workdir, exist_ok=True)
         os.chown(workdir, uid, uid)
         with tempfile.NamedTemporaryFile("w", suffix=".json", dir=os.path.dirname(workdir)) as f:
-            policy = Policy(Limits(), workdir, uid=uid, isolate_network=network, expose=expose if mounts else [])
+            policy = Policy(
+                dict(PROBE_LIMITS), workdir, uid=uid, isolate_network=network, expose=expose if mounts else []
+            )
             f.write(policy.to_json())
             f.flush()
             # the kernel's user must reach the interpreter, the standard library and site-packages
@@ -326,19 +288,19 @@ def _expose(paths: list[str]) -> None:
             os.rmdir(staging)
 
 
-def _set_limits(limits: Limits) -> None:
+def _set_limits(limits: dict) -> None:
     mb = 1024 * 1024
-    wall = limits.notebook_seconds
+    wall = limits["notebook_seconds"]
     for which, value in (
-        (resource.RLIMIT_DATA, limits.memory_mb * mb),
-        (resource.RLIMIT_FSIZE, limits.file_mb * mb),
+        (resource.RLIMIT_DATA, limits["memory_mb"] * mb),
+        (resource.RLIMIT_FSIZE, limits["file_mb"] * mb),
         # CPU seconds over all threads: a backstop for processes left behind, the wall clock is the real limit
         (resource.RLIMIT_CPU, 4 * wall + 60),
         (resource.RLIMIT_CORE, 0),
     ):
         resource.setrlimit(which, (value, value))
     if os.geteuid() == 0:  # RLIMIT_NPROC counts per user: only meaningful for a slot's own uid
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
 
 
 def _connection_copy(argv: list[str], workdir: str, uid: int | None) -> list[str]:
@@ -368,9 +330,9 @@ def _kernel_env(policy: Policy) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.setdefault("LANG", "C.UTF-8")
-    if policy.limits.threads:
+    if policy.limits.get("threads"):
         for name in THREAD_VARIABLES:
-            env[name] = str(policy.limits.threads)
+            env[name] = str(policy.limits["threads"])
     return env
 
 

@@ -1,0 +1,330 @@
+"""The rules of a problem ("no automatic differentiation", "no torch.nn.Module"), decided from source.
+
+A hidden test calls `GRADER.forbid(rule, *function_names)`. The decision is made on the trusted side from the
+text of the cells the student wrote, never by asking the kernel (whatever the kernel says can be forged):
+
+1. the student's top-level bindings are collected in notebook order (the last binding above the test wins);
+2. from each named function, everything its code can reach is followed: calls to the student's other
+   functions and classes, names bound to dicts, lists, lambdas or aliases, default arguments, decorators,
+   class bodies and bases;
+3. every name and attribute chain in that code is resolved through the imports and aliases of the whole
+   notebook (`F` is `torch.nn.functional` when the setup cell says so) and compared with the rule;
+4. dynamic access that could reach anything (`eval`/`exec`/`__import__`/`import_module` of a computed string,
+   `getattr` with a computed name, `globals()`, `sys.modules`, a subprocess) cannot be decided: `NeedsReview`.
+
+Instructor cells are trusted: a student's function may call the setup's helpers. Standard library only.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+AUTODIFF_MODULES = (
+    "torch.autograd",
+    "torch.func",
+    "functorch",
+    "jax",
+    "autograd",
+    "tensorflow",
+    "torch.nn.utils.stateless",
+)
+AUTODIFF_CALLS = ("torch.enable_grad", "torch.set_grad_enabled", "torch.vmap")
+AUTODIFF_ATTRIBUTES = {
+    "backward",
+    "grad",
+    "grad_fn",
+    "requires_grad",
+    "requires_grad_",
+    "retain_grad",
+    "register_hook",
+    "enable_grad",
+    "set_grad_enabled",
+    "forward_ad",
+    "jacfwd",
+    "jacrev",
+}
+DYNAMIC_CALLS = {"eval", "exec", "compile", "__import__", "globals", "vars", "locals", "breakpoint"}
+DYNAMIC_MODULES = ("subprocess", "multiprocessing", "ctypes", "pickle", "marshal", "dill", "os.system", "os.popen")
+DYNAMIC_ATTRIBUTES = {"modules", "__dict__", "__globals__", "__builtins__", "__code__", "__getattribute__"}
+ALLOWED_NN = ("torch.nn.functional", "torch.nn.init", "torch.nn.Parameter", "torch.nn.parameter")
+
+
+class NeedsReview(AssertionError):
+    """The rule cannot be decided from the source: a TA looks at this cell."""
+
+
+@dataclass(frozen=True)
+class Use:
+    """One forbidden (or undecidable) use found in the student's code."""
+
+    what: str
+    cell: str
+    line: int
+
+
+@dataclass
+class Binding:
+    name: str
+    node: ast.AST  # the statement that binds it (def, class, assignment, import)
+    cell: str  # grade_id or "cell N"
+    position: int  # index of the cell in the notebook
+
+
+@dataclass
+class Rules:
+    """The rules checker for one submission: `student` and `instructor` are (label, position, source) cells."""
+
+    student: list[tuple[str, int, str]]
+    instructor: list[tuple[str, int, str]] = field(default_factory=list)
+    before: int | None = None  # only cells above this position count (the test cell's position)
+
+    NeedsReview = NeedsReview
+
+    def forbid(self, rule: str, *names: str, why: str = "") -> None:
+        """Raise AssertionError if a named function uses what `rule` forbids; NeedsReview if undecidable."""
+        check = RULES.get(rule)
+        if check is None:
+            raise ValueError(f"unknown rule {rule!r}; rules: {', '.join(RULES)}")
+        analysis = _Analysis(self.student, self.instructor, self.before)
+        for name in names:
+            found, unsure = analysis.uses(name, check)
+            if found:
+                first = found[0]
+                raise AssertionError(
+                    f"{name} uses {first.what} ({first.cell}, line {first.line})"
+                    + (f": {why}" if why else f": the rule '{rule}' of this problem forbids it")
+                )
+            if unsure:
+                first = unsure[0]
+                raise NeedsReview(
+                    f"{name} reaches {first.what} ({first.cell}, line {first.line}), which the grader cannot "
+                    f"check for the rule '{rule}': a TA will review this answer"
+                )
+
+
+# -- what each rule forbids (a qualified name -> a description, or None) -----------------------------------------
+
+
+def _autodiff(qualified: str) -> str | None:
+    if any(qualified == m or qualified.startswith(m + ".") for m in AUTODIFF_MODULES):
+        return qualified
+    if qualified in AUTODIFF_CALLS:
+        return qualified
+    last = qualified.rsplit(".", 1)[-1]
+    return qualified if last in AUTODIFF_ATTRIBUTES and "." in qualified else None
+
+
+def _torch(qualified: str) -> str | None:
+    if qualified == "torch" or qualified.startswith("torch.") or qualified.split(".")[0] in ("functorch",):
+        return qualified
+    return _autodiff(qualified)
+
+
+def _nn_module(qualified: str) -> str | None:
+    if not qualified.startswith("torch.nn.") or any(
+        qualified == a or qualified.startswith(a + ".") for a in ALLOWED_NN
+    ):
+        return None
+    leaf = qualified.split(".")[2]
+    return qualified if leaf[:1].isupper() or leaf == "modules" else None
+
+
+RULES = {"autodiff": _autodiff, "torch": _torch, "nn.Module": _nn_module}
+
+
+# -- the analysis -------------------------------------------------------------------------------------------------
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(_strip_magics(source))
+    except SyntaxError:
+        return None
+
+
+def _strip_magics(source: str) -> str:
+    """IPython lines (`%matplotlib inline`, `!pip ...`) become blank lines, so line numbers stay right."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _top_level_bindings(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    out = []
+    for stmt in tree.body:
+        for name in _bound_by(stmt):
+            out.append((name, stmt))
+    return out
+
+
+def _bound_by(stmt: ast.AST) -> list[str]:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [stmt.name]
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return [(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"]
+    names = []
+    targets: list[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, ast.AnnAssign | ast.AugAssign):
+        targets = [stmt.target]
+    elif isinstance(stmt, ast.For | ast.AsyncFor):
+        targets = [stmt.target]
+    elif isinstance(stmt, ast.With | ast.AsyncWith):
+        targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
+    for target in targets:
+        names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    if isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try | ast.AsyncFor | ast.AsyncWith):
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.stmt):
+                names += _bound_by(child)
+        for handler in getattr(stmt, "handlers", []):
+            for child in handler.body:
+                names += _bound_by(child)
+    return names
+
+
+class _Analysis:
+    def __init__(self, student, instructor, before) -> None:
+        self.bindings: dict[str, list[Binding]] = {}
+        self.aliases: dict[str, str] = {}  # local name -> qualified name (imports and plain aliases)
+        self.trusted: set[str] = set()  # names instructor cells bind (safe unless the student rebinds them)
+        for _label, _position, source in sorted(instructor, key=lambda c: c[1]):
+            tree = _parse(source)
+            if tree is None:
+                continue
+            for name, stmt in _top_level_bindings(tree):
+                self.trusted.add(name)
+                self._alias(name, stmt)
+        for label, position, source in sorted(student, key=lambda c: c[1]):
+            if before is not None and position >= before:
+                continue
+            tree = _parse(source)
+            if tree is None:  # a cell that does not parse never ran: it binds nothing in the kernel
+                continue
+            for name, stmt in _top_level_bindings(tree):
+                self.bindings.setdefault(name, []).append(Binding(name, stmt, label, position))
+                self._alias(name, stmt)
+
+    def _alias(self, name: str, stmt: ast.AST) -> None:
+        """Record `name` as an alias of a module or attribute when the statement makes it one."""
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                if (a.asname or a.name).split(".")[0] == name:
+                    self.aliases[name] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+            for a in stmt.names:
+                if (a.asname or a.name) == name:
+                    self.aliases[name] = f"{stmt.module}.{a.name}"
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            qualified = self.qualify(stmt.value)
+            if qualified:
+                self.aliases[name] = qualified
+            else:
+                self.aliases.pop(name, None)
+
+    def qualify(self, node: ast.AST) -> str | None:
+        """`torch.autograd.grad` for an attribute chain whose root is an imported name, else None."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call):  # torch.autograd.grad(...)(...) or a.b().c: qualify the callee chain
+            return None
+        if not isinstance(node, ast.Name) or node.id not in self.aliases:
+            return None
+        return ".".join([self.aliases[node.id], *reversed(parts)])
+
+    def uses(self, name: str, rule) -> tuple[list[Use], list[Use]]:
+        """Forbidden and undecidable uses reachable from the student's binding of `name`."""
+        found: list[Use] = []
+        unsure: list[Use] = []
+        seen: set[int] = set()
+        todo = [b for b in self.bindings.get(name, [])[-1:]]
+        while todo:
+            binding = todo.pop()
+            if id(binding.node) in seen:
+                continue
+            seen.add(id(binding.node))
+            for node in ast.walk(binding.node):
+                self._inspect(node, binding, rule, found, unsure)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.bindings:
+                    todo += self.bindings[node.id][-1:]
+        return found, unsure
+
+    def _inspect(self, node, binding: Binding, rule, found: list[Use], unsure: list[Use]) -> None:
+        line = getattr(node, "lineno", 1)
+
+        def hit(what: str) -> None:
+            found.append(Use(what, binding.cell, line))
+
+        def doubt(what: str) -> None:
+            unsure.append(Use(what, binding.cell, line))
+
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+            for module in modules:
+                if rule(module):
+                    hit(f"import of {module}")
+                elif any(module == m or module.startswith(m + ".") for m in DYNAMIC_MODULES):
+                    doubt(f"import of {module}")
+        elif isinstance(node, ast.Attribute):
+            qualified = self.qualify(node)
+            if qualified and rule(qualified):
+                hit(qualified)
+            elif rule(f"object.{node.attr}") and rule is not _nn_module:
+                hit(f".{node.attr}")
+            elif node.attr in DYNAMIC_ATTRIBUTES:
+                doubt(f".{node.attr}")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            qualified = self.aliases.get(node.id)
+            if node.id in self.bindings or node.id in self.trusted and qualified is None:
+                return
+            if qualified and rule(qualified):
+                hit(f"{node.id} ({qualified})")
+            elif qualified and any(qualified.startswith(m) for m in DYNAMIC_MODULES):
+                doubt(qualified)
+            elif node.id in DYNAMIC_CALLS - {"eval", "exec", "compile", "__import__"}:  # those: see _inspect_call
+                doubt(f"{node.id}()")
+        elif isinstance(node, ast.keyword) and node.arg == "requires_grad" and rule("object.requires_grad"):
+            hit("requires_grad=")
+        elif isinstance(node, ast.Call):
+            self._inspect_call(node, binding, rule, found, unsure, hit, doubt)
+        elif isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                qualified = self.qualify(base) or (self.aliases.get(base.id) if isinstance(base, ast.Name) else None)
+                if qualified and rule(qualified):
+                    hit(f"a subclass of {qualified}")
+
+    def _inspect_call(self, node: ast.Call, binding, rule, found, unsure, hit, doubt) -> None:
+        callee = node.func.id if isinstance(node.func, ast.Name) else None
+        strings = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        computed = [a for a in node.args if not isinstance(a, ast.Constant)]
+        if callee in ("getattr", "setattr", "hasattr", "delattr") and len(node.args) >= 2:
+            name = node.args[1]
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                base = self.qualify(node.args[0]) or (
+                    self.aliases.get(node.args[0].id) if isinstance(node.args[0], ast.Name) else None
+                )
+                qualified = f"{base or 'object'}.{name.value}"
+                if rule(qualified) and (base or rule is not _nn_module):
+                    hit(f"getattr(..., {name.value!r})")
+            else:
+                doubt("getattr with a computed name")
+        elif callee in ("eval", "exec", "compile"):
+            if strings and not computed:
+                for text in strings:
+                    tree = _parse(text)
+                    if tree is None:
+                        doubt(f"{callee}() of code that does not parse")
+                        continue
+                    for sub in ast.walk(tree):
+                        self._inspect(sub, binding, rule, found, unsure)
+            else:
+                doubt(f"{callee}() of computed code")
+        elif callee == "__import__" or (self.qualify(node.func) or "").endswith("import_module"):
+            if strings and rule(strings[0]):
+                hit(f"import of {strings[0]}")
+            elif not strings:
+                doubt("an import of a computed module name")
