@@ -12,13 +12,16 @@ text of the cells the student wrote, never by asking the kernel (whatever the ke
 4. dynamic access that could reach anything (`eval`/`exec`/`__import__`/`import_module` of a computed string,
    `getattr` with a computed name, `globals()`, `sys.modules`, a subprocess) cannot be decided: `NeedsReview`.
 
-Instructor cells are trusted: a student's function may call the setup's helpers. Standard library only.
+Instructor cells are trusted: a student's function may call the setup's helpers.
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+
+from autograder.grading.source import parse as _parse
+from autograder.grading.source import top_level_bindings as _top_level_bindings
 
 AUTODIFF_MODULES = (
     "torch.autograd",
@@ -134,53 +137,6 @@ RULES = {"autodiff": _autodiff, "torch": _torch, "nn.Module": _nn_module}
 
 
 # -- the analysis -------------------------------------------------------------------------------------------------
-
-
-def _parse(source: str) -> ast.Module | None:
-    try:
-        return ast.parse(_strip_magics(source))
-    except SyntaxError:
-        return None
-
-
-def _strip_magics(source: str) -> str:
-    """IPython lines (`%matplotlib inline`, `!pip ...`) become blank lines, so line numbers stay right."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-
-
-def _top_level_bindings(tree: ast.Module) -> list[tuple[str, ast.AST]]:
-    out = []
-    for stmt in tree.body:
-        for name in _bound_by(stmt):
-            out.append((name, stmt))
-    return out
-
-
-def _bound_by(stmt: ast.AST) -> list[str]:
-    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [stmt.name]
-    if isinstance(stmt, ast.Import | ast.ImportFrom):
-        return [(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"]
-    names = []
-    targets: list[ast.AST] = []
-    if isinstance(stmt, ast.Assign):
-        targets = stmt.targets
-    elif isinstance(stmt, ast.AnnAssign | ast.AugAssign):
-        targets = [stmt.target]
-    elif isinstance(stmt, ast.For | ast.AsyncFor):
-        targets = [stmt.target]
-    elif isinstance(stmt, ast.With | ast.AsyncWith):
-        targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
-    for target in targets:
-        names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
-    if isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try | ast.AsyncFor | ast.AsyncWith):
-        for child in ast.iter_child_nodes(stmt):
-            if isinstance(child, ast.stmt):
-                names += _bound_by(child)
-        for handler in getattr(stmt, "handlers", []):
-            for child in handler.body:
-                names += _bound_by(child)
-    return names
 
 
 class _Analysis:
