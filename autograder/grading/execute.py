@@ -154,7 +154,7 @@ class NotebookRun:
     # -- running ---------------------------------------------------------------------------------------------
 
     def run_all(self) -> Execution:
-        for index, cell in enumerate(self.nb.cells):
+        for index in range(len(self.nb.cells)):
             self.run_cell(index)
         return self.execution
 
