@@ -44,8 +44,15 @@ AUTODIFF_ATTRIBUTES = {
     "enable_grad",
     "set_grad_enabled",
     "forward_ad",
+    "make_dual",
+    "unpack_dual",
     "jacfwd",
     "jacrev",
+    "jvp",
+    "vjp",
+    "jacobian",
+    "hessian",
+    "autograd",
 }
 DYNAMIC_CALLS = {"eval", "exec", "compile", "__import__", "globals", "vars", "locals", "breakpoint"}
 DYNAMIC_MODULES = ("subprocess", "multiprocessing", "ctypes", "pickle", "marshal", "dill", "os.system", "os.popen")
@@ -144,6 +151,7 @@ class _Analysis:
         self.bindings: dict[str, list[Binding]] = {}
         self.aliases: dict[str, str] = {}  # local name -> qualified name (imports and plain aliases)
         self.trusted: set[str] = set()  # names instructor cells bind (safe unless the student rebinds them)
+        self.own_attributes: set[str] = set()  # methods and `self.x` attributes of the student's own classes
         for _label, _position, source in sorted(instructor, key=lambda c: c[1]):
             tree = _parse(source)
             if tree is None:
@@ -160,6 +168,7 @@ class _Analysis:
             for name, stmt in _top_level_bindings(tree):
                 self.bindings.setdefault(name, []).append(Binding(name, stmt, label, position))
                 self._alias(name, stmt)
+            self.own_attributes |= _defined_attributes(tree)
 
     def _alias(self, name: str, stmt: ast.AST) -> None:
         """Record `name` as an alias of a module or attribute when the statement makes it one."""
@@ -194,6 +203,8 @@ class _Analysis:
         """Forbidden and undecidable uses reachable from the student's binding of `name`."""
         found: list[Use] = []
         unsure: list[Use] = []
+        self.own_uses: list[Use] = []  # `.backward`/`.grad` where the student's own classes define them
+        self.saw_torch = False
         seen: set[int] = set()
         todo = [b for b in self.bindings.get(name, [])[-1:]]
         while todo:
@@ -201,10 +212,15 @@ class _Analysis:
             if id(binding.node) in seen:
                 continue
             seen.add(id(binding.node))
-            for node in ast.walk(binding.node):
+            for node, local in _scoped_walk(binding.node):
+                if isinstance(node, ast.Name) and node.id in local:
+                    continue  # a parameter or local variable, whatever the top level binds under that name
                 self._inspect(node, binding, rule, found, unsure)
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.bindings:
                     todo += self.bindings[node.id][-1:]
+        if self.own_uses and self.saw_torch and not found:
+            first = self.own_uses[0]
+            unsure.append(Use(f"{first.what}, which may be torch's as well as your class's", first.cell, first.line))
         return found, unsure
 
     def _inspect(self, node, binding: Binding, rule, found: list[Use], unsure: list[Use]) -> None:
@@ -227,16 +243,23 @@ class _Analysis:
                     doubt(f"import of {module}")
         elif isinstance(node, ast.Attribute):
             qualified = self.qualify(node)
+            if qualified and qualified.split(".")[0] in ("torch", "functorch", "jax", "autograd", "tensorflow"):
+                self.saw_torch = True
             if qualified and rule(qualified):
                 hit(qualified)
             elif rule(f"object.{node.attr}") and rule is not _nn_module:
-                hit(f".{node.attr}")
+                if node.attr in self.own_attributes:
+                    self.own_uses.append(Use(f".{node.attr}", binding.cell, line))
+                else:
+                    hit(f".{node.attr}")
             elif node.attr in DYNAMIC_ATTRIBUTES:
                 doubt(f".{node.attr}")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             qualified = self.aliases.get(node.id)
             if node.id in self.bindings or node.id in self.trusted and qualified is None:
                 return
+            if qualified and qualified.split(".")[0] in ("torch", "functorch", "jax", "autograd", "tensorflow"):
+                self.saw_torch = True
             if qualified and rule(qualified):
                 hit(f"{node.id} ({qualified})")
             elif qualified and any(qualified.startswith(m) for m in DYNAMIC_MODULES):
@@ -284,3 +307,67 @@ class _Analysis:
                 hit(f"import of {strings[0]}")
             elif not strings:
                 doubt("an import of a computed module name")
+
+
+def _defined_attributes(tree: ast.Module) -> set[str]:
+    """Method names of the classes a cell defines, and attributes it assigns (`self.grad = ...`)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            names |= {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+            names |= {
+                t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+            }
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+    return names
+
+
+def _parameters(args: ast.arguments) -> set[str]:
+    every = args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]
+    return {a.arg for a in every}
+
+
+def _function_locals(node) -> set[str]:
+    """Parameters and names assigned in a function's own body (not in functions nested in it), minus `global`."""
+    names = _parameters(node.args)
+    declared_global = set()
+    todo = list(node.body)
+    while todo:
+        sub = todo.pop()
+        if isinstance(sub, ast.Global):
+            declared_global |= set(sub.names)
+        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store | ast.Del):
+            names.add(sub.id)
+        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(sub.name)
+            continue
+        elif isinstance(sub, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in sub.names}
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            names.add(sub.name)
+        if not isinstance(sub, ast.Lambda):
+            todo += list(ast.iter_child_nodes(sub))
+    return names - declared_global
+
+
+def _scoped_walk(node: ast.AST, local: frozenset = frozenset()):
+    """Every node under `node` with the names that are local (or closure variables) where it stands."""
+    yield node, local
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        for outer in [*node.decorator_list, *node.args.defaults, *[d for d in node.args.kw_defaults if d]]:
+            yield from _scoped_walk(outer, local)
+        inner = local | _function_locals(node)
+        for stmt in node.body:
+            yield from _scoped_walk(stmt, inner)
+    elif isinstance(node, ast.Lambda):
+        for outer in [*node.args.defaults, *[d for d in node.args.kw_defaults if d]]:
+            yield from _scoped_walk(outer, local)
+        yield from _scoped_walk(node.body, local | _parameters(node.args))
+    elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+        targets = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        for child in ast.iter_child_nodes(node):
+            yield from _scoped_walk(child, local | targets)
+    else:
+        for child in ast.iter_child_nodes(node):
+            yield from _scoped_walk(child, local)

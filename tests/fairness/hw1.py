@@ -1263,12 +1263,9 @@ def forward_mode(x):
     ),
 ]
 
-VARIANTS = P1 + P2 + P3 + P456 + P7 + P8 + P8_DATA + P9 + P10
 
-# Wrong answers the rules checker (autograder/grading/rules.py, the lead's) lets through today: torch kept in a
-# class attribute or a dict, then reached through attributes none of which is in its list (`autograd`,
-# `functional`, `jacobian`, `jvp`, `hessian` are not). Move them into VARIANTS once the checker catches them.
-PENDING_RULES_BYPASSES = [
+# Wrong answers that reach torch's autodiff through a class attribute or a dict, then attributes.
+RULE_BYPASSES = [
     Wrong(
         "p1_softmax",
         "torch kept as a class attribute, .autograd.functional.jacobian",
@@ -1298,10 +1295,9 @@ def softmax_jacobian(z):
     ),
 ]
 
-# Correct answers the rules checker (autograder/grading/rules.py, the lead's) flags today: they would lose
-# the "no automatic differentiation" point. Not in VARIANTS, so that `fairness hw1` reports what this homework
-# controls; move them into VARIANTS once the checker resolves names by scope and ignores students' own `.grad`.
-PENDING_RULES_CHECKER = [
+# Correct answers a scope-blind rules checker would flag: a self-check that reuses the parameter's name at
+# the top level, and a hand-written reverse mode whose own class has .grad and .backward.
+RULE_LOOKALIKES = [
     Correct(
         "p9_reverse_mode",
         "by hand, with a self-check in the same cell that reuses the name x",
@@ -1353,3 +1349,5 @@ def reverse_mode(x):
 """,
     ),
 ]
+
+VARIANTS = P1 + P2 + P3 + P456 + P7 + P8 + P8_DATA + P9 + P10 + RULE_BYPASSES + RULE_LOOKALIKES
