@@ -154,8 +154,13 @@ class NotebookRun:
     # -- running ---------------------------------------------------------------------------------------------
 
     def run_all(self) -> Execution:
+        code = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and c.source.strip()]
         for index in range(len(self.nb.cells)):
             self.run_cell(index)
+            if index in code:
+                label = roles.label(self.nb.cells[index], index)
+                elapsed = time.monotonic() - self.started
+                self.log(f"{code.index(index) + 1}/{len(code)} {label} ({elapsed:.0f}s)")
         return self.execution
 
     def run_cell(self, index: int) -> None:

@@ -29,7 +29,6 @@ from autograder.grading.runtime.sandbox import launcher_command
 from autograder.grading.trusted import install_code
 
 KILLED_BY = {signal.SIGKILL: "killed (SIGKILL: out of memory, or killed)", signal.SIGSEGV: "crashed (SIGSEGV)"}
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 CALL_SECONDS = 60  # installing the server imports nothing heavy; a generous bound for a loaded machine
 
 

@@ -78,25 +78,20 @@ def loaded_names(source: str) -> set[str]:
 
 
 def external_reads(source: str) -> set[str]:
-    """Names the cell reads from outside itself: module-level reads not preceded by the cell's own binding,
-    and global reads inside its functions, lambdas, comprehensions and classes of names the cell does not bind
-    at its top level. Function parameters and locals never count."""
+    """Names the cell reads from outside itself: module-level reads not preceded (in statement order, into
+    loop and `with` bodies) by the cell's own binding, and global reads inside its functions, lambdas,
+    comprehensions and classes of names the cell does not bind at its top level. Function parameters and
+    locals never count."""
     import symtable
 
-    code = python_source(source)
     tree = parse(source)
     if tree is None:
         return set()
     own = {name for name, _ in top_level_bindings(tree)}
     reads: set[str] = set()
-    bound: set[str] = set()
-    for stmt in tree.body:
-        for node in _module_scope_nodes(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
-                reads.add(node.id)
-        bound |= set(bound_by(stmt))
+    _ordered_reads(tree.body, set(), reads)
     try:
-        table = symtable.symtable(code, "<cell>", "exec")
+        table = symtable.symtable(python_source(source), "<cell>", "exec")
     except SyntaxError:
         return reads
     todo = list(table.get_children())
@@ -104,12 +99,61 @@ def external_reads(source: str) -> set[str]:
         scope = todo.pop()
         todo += scope.get_children()
         for symbol in scope.get_symbols():
-            if symbol.is_referenced() and symbol.is_global() and symbol.get_name() not in own:
-                reads.add(symbol.get_name())
-            elif scope.get_type() == "class" and symbol.is_referenced() and not symbol.is_assigned():
-                if symbol.get_name() not in own:
-                    reads.add(symbol.get_name())
+            name = symbol.get_name()
+            if name in own or not symbol.is_referenced():
+                continue
+            if symbol.is_global() or (scope.get_type() == "class" and not symbol.is_assigned()):
+                reads.add(name)
     return reads
+
+
+COMPOUND_HEADERS = {
+    ast.For: ("iter",),
+    ast.AsyncFor: ("iter",),
+    ast.While: ("test",),
+    ast.If: ("test",),
+    ast.With: ("items",),
+    ast.AsyncWith: ("items",),
+    ast.Try: (),
+}
+
+
+def _ordered_reads(stmts: list[ast.stmt], bound: set[str], reads: set[str]) -> None:
+    """Module-scope reads of `stmts`, statement by statement, each checked against what is bound by then."""
+    for stmt in stmts:
+        headers = COMPOUND_HEADERS.get(type(stmt))
+        if headers is None:
+            _note_reads(stmt, bound, reads)
+            bound |= set(bound_by(stmt))
+            continue
+        for name in headers:
+            value = getattr(stmt, name)
+            for node in value if isinstance(value, list) else [value]:
+                _note_reads(node, bound, reads)
+        if isinstance(stmt, ast.For | ast.AsyncFor):
+            bound |= {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            bound |= {
+                n.id
+                for i in stmt.items
+                if i.optional_vars
+                for n in ast.walk(i.optional_vars)
+                if isinstance(n, ast.Name)
+            }
+        for block in ("body", "orelse", "finalbody"):
+            _ordered_reads(getattr(stmt, block, []), bound, reads)
+        for handler in getattr(stmt, "handlers", []):
+            if handler.type is not None:
+                _note_reads(handler.type, bound, reads)
+            if handler.name:
+                bound.add(handler.name)
+            _ordered_reads(handler.body, bound, reads)
+
+
+def _note_reads(node: ast.AST, bound: set[str], reads: set[str]) -> None:
+    for sub in _module_scope_nodes(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in bound:
+            reads.add(sub.id)
 
 
 def _module_scope_nodes(stmt: ast.AST):
