@@ -69,6 +69,11 @@ CASES = {
         "x = torch.tensor(1.0, requires_grad=True)\n(x * 2).backward()\ndef f(x):\n    return x * 2\n",
         {"autodiff": "ok"},
     ),
+    "autodiff switched off": (
+        "def f(x):\n    t = torch.tensor(x, requires_grad=False)\n    with torch.set_grad_enabled(False):\n"
+        "        return t.requires_grad_(False) * 2\n",
+        {"autodiff": "ok", "torch": "no"},
+    ),
     "own class with backward, no torch": (
         "class V:\n    def __init__(self, d):\n        self.d, self.grad = d, 0.0\n    def backward(self):\n"
         "        self.grad = 1.0\ndef f(x):\n    v = V(x)\n    v.backward()\n    return v.grad\n",

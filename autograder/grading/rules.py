@@ -212,9 +212,12 @@ class _Analysis:
             if id(binding.node) in seen:
                 continue
             seen.add(id(binding.node))
+            switched_off = _switching_autodiff_off(binding.node)
             for node, local in _scoped_walk(binding.node):
                 if isinstance(node, ast.Name) and node.id in local:
                     continue  # a parameter or local variable, whatever the top level binds under that name
+                if id(node) in switched_off:
+                    continue
                 self._inspect(node, binding, rule, found, unsure)
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.bindings:
                     todo += self.bindings[node.id][-1:]
@@ -371,3 +374,21 @@ def _scoped_walk(node: ast.AST, local: frozenset = frozenset()):
     else:
         for child in ast.iter_child_nodes(node):
             yield from _scoped_walk(child, local)
+
+
+def _switching_autodiff_off(tree: ast.AST) -> set[int]:
+    """Nodes that turn autodiff off, which no rule forbids: `requires_grad=False`, `.requires_grad_(False)`,
+    `set_grad_enabled(False)` (the callee and the keyword)."""
+    off = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "requires_grad" and _is_false(node.value):
+            off.add(id(node))
+        elif isinstance(node, ast.Call) and len(node.args) == 1 and _is_false(node.args[0]):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("set_grad_enabled", "requires_grad_"):
+                off |= {id(n) for n in ast.walk(node.func)}
+    return off
+
+
+def _is_false(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
