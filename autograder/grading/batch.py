@@ -207,7 +207,7 @@ def _run_pool(setup, todo: list, jobs: int, progress: bool, label: str):
                                 setup_homework(setup), sub.student, sub.students, "error", message=message
                             ).to_dict()
                         bar.update(1)
-                        bar.set_postfix_str(f"{sub.student}: {data['status']} {data['score']:g}")
+                        bar.set_postfix_str(f"{sub.student}: {data['status']} {Result.from_dict(data).score:g}")
                         yield data
     finally:
         if bar is not None:

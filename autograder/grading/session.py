@@ -25,7 +25,7 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Unicode
 
 from autograder.course.policy import Limits
-from autograder.grading.runtime.sandbox import launcher_command
+from autograder.grading.runtime.sandbox import OUT_OF_MEMORY, launcher_command
 from autograder.grading.trusted import install_code
 
 KILLED_BY = {signal.SIGKILL: "killed (SIGKILL: out of memory, or killed)", signal.SIGSEGV: "crashed (SIGSEGV)"}
@@ -169,6 +169,11 @@ class KernelSession(NotebookClient):
             return "the kernel stopped responding"
         if code < 0:
             return "the kernel was " + KILLED_BY.get(-code, f"killed by signal {-code}")
+        if code == OUT_OF_MEMORY and self.policy_path:
+            return (
+                f"the submission's processes together used more than its {self.limits.memory_mb} MB of memory "
+                "and were stopped"
+            )
         return f"the kernel exited with status {code} (os._exit, exit() or a crash)"
 
     # -- cells ------------------------------------------------------------------------------------------------

@@ -271,7 +271,7 @@ def _mirror(root: str, path: str, bound: list[str], writable: bool = False) -> N
 
 def build_root(policy: Policy, root: str) -> None:
     """The kernel's file system under `root` (a fresh tmpfs of the file size limit): see the module docstring."""
-    size = max(16, int(policy.limits.get("file_mb", 256))) + 16
+    size = int(policy.limits.get("file_mb", 256)) + 4  # everything it writes, plus its copied working folder
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=0755")
     bound: list[str] = []
     folders = [(f, False) for f in set(SYSTEM_FOLDERS) | set(policy.expose)] + [(f, True) for f in policy.writable]
@@ -340,6 +340,8 @@ def _kernel_env(policy: Policy) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.setdefault("LANG", "C.UTF-8")
+    if policy.isolation == "full":  # its parent is our init: ipykernel would take the pid for a dead grader
+        env.pop("JPY_PARENT_PID", None)
     if policy.limits.get("threads"):
         for name in THREAD_VARIABLES:
             env[name] = str(policy.limits["threads"])
