@@ -786,3 +786,6 @@ def test_cli_html_export(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "out.html").read_text()
     assert "Name: not given" in text and text.count('class="gs-new-page"') == 3
+    assert "Tests q1_loss_tests (3 points): not run in the saved notebook" in text  # a blank release
+    assert text.count('class="gs-answer"') == 4  # q1_process, q2_derivation, q2_one_hot, q3_explanation
+    assert external_resources(text) == [] and "<script" not in text and "<math" in text

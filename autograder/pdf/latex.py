@@ -426,7 +426,8 @@ def glyph_problems(chars: Sequence[str], cells: Sequence[CellLabel]) -> list[Typ
 
 def _glyph_problem(chars: list[str], cell: int | None, where: str, line: int | None) -> TypesetProblem:
     shown = ", ".join(_describe_char(char) for char in chars)
-    message = f"the PDF's fonts have no {shown}: {'it' if len(chars) == 1 else 'they'} would print as nothing"
+    pronoun = "it" if len(chars) == 1 else "they"
+    message = f"the PDF's fonts have no {shown}: {pronoun} would be left out of the PDF or print as empty boxes"
     return TypesetProblem(cell, where, line, message, glyph_fix(chars[0]))
 
 
