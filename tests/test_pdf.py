@@ -195,6 +195,9 @@ manual = 1
 LOCKED = dict(locked=True, solution=False, grade=False)
 TERMS = (f"\\frac{{\\partial L}}{{\\partial w_{{{i}}}}} x_{{{i}}}^2" for i in range(14))
 LONG_EQUATION = "$$ " + " + ".join(TERMS) + " $$"
+CODE_BLOCK_LINE = (
+    'pip install "<the kit: its folder or the URL on the course page>"    # once, then run it on every notebook'
+)
 
 
 def cell(kind, source, outputs=(), **nbgrader):
@@ -290,7 +293,16 @@ def synthetic_notebook(name: str | None = "Ada Lovelace"):
             locked=True,
             points=0,
         ),
-        cell("md", "## Problem 2: words (1 point)\n\nExplain.", grade_id="p2_statement", **LOCKED),
+        cell(
+            "md",
+            "## Problem 2: words (1 point)\n\nExplain. Code blocks wrap like code cells:\n\n```\n"
+            + CODE_BLOCK_LINE
+            + "\n```\n\n```python\n"
+            + CODE_BLOCK_LINE
+            + "\n```",
+            grade_id="p2_statement",
+            **LOCKED,
+        ),
         cell(
             "md",
             "It is so: $$\\begin{aligned} a &= b + c + d + e + f + g + h + i + j + k + l + m + n + o + p + q + r + "
@@ -371,6 +383,8 @@ def test_synthetic_every_figure_is_in_the_pdf(synthetic):
 def test_synthetic_nothing_runs_past_the_right_margin(synthetic):
     _, _, result = synthetic
     assert words_past_margin(result.pdf) == []
+    p2 = pages_text(result.pdf, result.page_map["problems"][1]["pages"])
+    assert re.sub(r"[\s␣↪]+", "", p2).count(re.sub(r"\s+", "", CODE_BLOCK_LINE)) == 2  # wrapped, not cut
 
 
 def test_synthetic_code_section_comes_last_with_a_label_per_problem(synthetic):

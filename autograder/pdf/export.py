@@ -214,6 +214,15 @@ def breakable_text(text: str) -> str:
     return " ".join(words)
 
 
+def wrapped_verbatim(latex: str) -> str:
+    """pandoc's `verbatim` (a markdown code block without a language) as the template's Verbatim, which
+    wraps long lines instead of running them into the margin (Highlighting, with a language, is wrapped by
+    the template itself)."""
+    # The style's Verbatim needs an option: it passes its optional argument on to fancyvrb (default "1").
+    latex = latex.replace("\\begin{verbatim}", "\\begin{Verbatim}[numbers=none]")
+    return latex.replace("\\end{verbatim}", "\\end{Verbatim}")
+
+
 def boxable(latex: str) -> str:
     """A written answer's LaTeX made fit for its frame (a breakable box): pandoc's longtables become
     tabulars and its figures centred images, since neither floats nor longtables can live in a box."""
@@ -517,6 +526,7 @@ def _latex_exporter() -> LatexExporter:
     exporter.register_filter("gs_breakable_words", breakable_words)
     exporter.register_filter("gs_breakable_text", breakable_text)
     exporter.register_filter("gs_boxable", boxable)
+    exporter.register_filter("gs_wrapped_verbatim", wrapped_verbatim)
     exporter.register_filter("gs_codepoint", lambda char: f"{ord(char):04X}")
     return exporter
 
