@@ -37,6 +37,9 @@ release: venv
 check: venv data
 	$(PY) -m autograder check $(HW)
 
+# Each key executes once and is exported twice: build/solutions/hwN.pdf (+ hwN.pages.json, hwN.ipynb), the
+# instructor's edition with every test, and build/solutions/public/hwN.pdf, for students after the due date
+# (no hidden tests, no solution markers, no grading metadata).
 solutions: venv data system
 	$(PY) -m autograder solutions $(HW)
 

@@ -1,8 +1,10 @@
 """The Gradescope PDF: on a synthetic homework built to stress the layout, and on every homework's answer key.
 
 Everything is checked on the real PDF with poppler: headings at the top of their own page (pdftotext -f N -l N),
-the page map against the PDF, every figure present (pdfimages -list), no word past the right margin
-(pdftotext -bbox), the Code appendix where the spec asks for it, and LaTeX errors traced to their cell.
+the page map against the PDF (problems and each graded part), every figure present (pdfimages -list), no word
+past the right margin (pdftotext -bbox), answers framed and labelled, test cells reduced to a result line and
+the instructor's code left out, the Code appendix where the spec asks for it, LaTeX errors and characters the
+fonts lack traced to their cell, and an HTML export that loads nothing from the network.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 
 import matplotlib
 import nbformat
@@ -23,9 +26,12 @@ from autograder.course import cells as nbu
 from autograder.course.paths import ROOT
 from autograder.course.spec import load
 from autograder.pdf.export import (
+    INSTRUCTOR,
+    PUBLIC,
     ExportError,
     _first_breaking_cell,
     breakable_words,
+    check_written_answers,
     export_html,
     export_pdf,
     fit_display_math,
@@ -59,6 +65,14 @@ def page_count(pdf) -> int:
 def page_text(pdf, page: int) -> str:
     """The text of one page in the order it was typeset (-raw: wide word gaps do not reorder lines)."""
     return poppler("pdftotext", "-raw", "-f", str(page), "-l", str(page), str(pdf), "-")
+
+
+def pdf_text(pdf) -> str:
+    return poppler("pdftotext", "-raw", str(pdf), "-")
+
+
+def pages_text(pdf, pages) -> str:
+    return " ".join(page_text(pdf, p) for p in pages)
 
 
 def plain(text: str) -> str:
@@ -128,6 +142,32 @@ def assert_layout(pdf, pages: dict, nb) -> None:
             assert heading_key(heading) not in plain(page_text(pdf, page)), f"{heading!r} already on page {page}"
 
 
+def graded_ids(nb) -> list[str]:
+    """grade_ids of the graded cells in notebook order (written answers and tests), the name cell aside."""
+    return [
+        nbu.grade_id(c)
+        for c in nb.cells
+        if nbu.meta(c).get("grade")
+        and nbu.grade_id(c) != "student_name"
+        and (nbu.is_manual(c) or nbu.is_autograded_test(c))
+    ]
+
+
+def assert_parts(pdf, pages: dict, nb) -> None:
+    """One page-map entry per graded cell, in notebook order, each pointing at pages that really hold it: the
+    first page of a written answer holds its frame's label, some page of a test holds its result line."""
+    assert [p["id"] for p in pages["parts"]] == graded_ids(nb)
+    for part in pages["parts"]:
+        assert part["pages"], f"{part['id']} has no pages in the map"
+        if part["kind"] == "written":
+            assert plain(f"Answer: {part['id']}") in plain(page_text(pdf, part["pages"][0])), part
+        else:
+            assert plain(f"Tests {part['id']}") in plain(pages_text(pdf, part["pages"])), part
+        problem = next(p for p in pages["problems"] if p["id"] == part["problem"])
+        assert set(part["pages"]) <= set(problem["pages"]), f"{part['id']} lies outside {problem['id']}'s pages"
+        assert set(part["code_pages"]) <= set(problem["code_pages"]), part["id"]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # A synthetic homework: every construct that used to overrun margins, two problems, a Code appendix
 
@@ -155,6 +195,9 @@ manual = 1
 LOCKED = dict(locked=True, solution=False, grade=False)
 TERMS = (f"\\frac{{\\partial L}}{{\\partial w_{{{i}}}}} x_{{{i}}}^2" for i in range(14))
 LONG_EQUATION = "$$ " + " + ".join(TERMS) + " $$"
+CODE_BLOCK_LINE = (
+    'pip install "<the kit: its folder or the URL on the course page>"    # once, then run it on every notebook'
+)
 
 
 def cell(kind, source, outputs=(), **nbgrader):
@@ -178,6 +221,10 @@ def figure_output(width: float, height: float):
 
 def stream(text: str):
     return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
+def error_output(ename: str, evalue: str):
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
 def synthetic_notebook(name: str | None = "Ada Lovelace"):
@@ -219,14 +266,16 @@ def synthetic_notebook(name: str | None = "Ada Lovelace"):
             "code",
             "def square(x):\n    ### BEGIN SOLUTION\n    return x * x  # a comment long enough to wrap in the PDF, "
             "long enough indeed, really\n    ### END SOLUTION",
+            [stream("x" * 300 + "\n" + " ".join(str(1000.5 * i) for i in range(60)) + "\n")],
             grade_id="p1_square",
             solution=True,
             grade=False,
         ),
         cell(
             "code",
-            "assert square(2) == 4",
-            [stream("x" * 300 + "\n" + " ".join(str(1000.5 * i) for i in range(60)) + "\n")],
+            "assert square(2) == 4\nprint('checked square on 2')\n### BEGIN HIDDEN TESTS\n"
+            "assert square(-3) == 9, 'square is wrong for negative numbers'\n### END HIDDEN TESTS",
+            [stream("checked square on 2\n")],
             grade_id="p1_square_tests",
             grade=True,
             solution=False,
@@ -234,7 +283,26 @@ def synthetic_notebook(name: str | None = "Ada Lovelace"):
             points=2,
         ),
         cell("code", "plot()", [figure_output(14, 3), figure_output(3, 12)], grade_id="p1_plot", **LOCKED),
-        cell("md", "## Problem 2: words (1 point)\n\nExplain.", grade_id="p2_statement", **LOCKED),
+        cell(
+            "code",
+            "assert square(0.5) == 0.25, 'square(0.5) must be 0.25'",
+            [error_output("AssertionError", "square(0.5) must be 0.25")],
+            grade_id="p1_fraction_tests",
+            grade=True,
+            solution=False,
+            locked=True,
+            points=0,
+        ),
+        cell(
+            "md",
+            "## Problem 2: words (1 point)\n\nExplain. Code blocks wrap like code cells:\n\n```\n"
+            + CODE_BLOCK_LINE
+            + "\n```\n\n```python\n"
+            + CODE_BLOCK_LINE
+            + "\n```",
+            grade_id="p2_statement",
+            **LOCKED,
+        ),
         cell(
             "md",
             "It is so: $$\\begin{aligned} a &= b + c + d + e + f + g + h + i + j + k + l + m + n + o + p + q + r + "
@@ -245,6 +313,8 @@ def synthetic_notebook(name: str | None = "Ada Lovelace"):
             points=1,
         ),
     ]
+    for count, code in enumerate((c for c in cells if c.cell_type == "code"), start=1):
+        code.execution_count = count  # run top to bottom, as saved by Jupyter
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -273,6 +343,21 @@ def test_synthetic_problems_start_their_own_pages(synthetic):
     assert [p["id"] for p in result.page_map["problems"]] == ["p1", "p2"]
 
 
+def test_synthetic_page_map_has_every_graded_part_in_notebook_order(synthetic):
+    _, nb, result = synthetic
+    parts = result.page_map["parts"]
+    assert [(p["id"], p["kind"], p["points"]) for p in parts] == [
+        ("p1_answer", "written", 1.0),
+        ("p1_square_tests", "autograded", 2.0),
+        ("p1_fraction_tests", "autograded", 0.0),
+        ("p2_answer", "written", 1.0),
+    ]
+    assert_parts(result.pdf, result.page_map, nb)
+    square = next(p for p in parts if p["id"] == "p1_square_tests")
+    assert square["judges"] == "p1_square" and square["code_pages"], "a test points at the code it judges"
+    assert "def square(x):" in pages_text(result.pdf, square["code_pages"])
+
+
 def test_synthetic_page_map_is_written_beside_the_pdf(synthetic):
     _, _, result = synthetic
     assert result.pages == result.pdf.with_suffix(".pages.json")
@@ -298,6 +383,8 @@ def test_synthetic_every_figure_is_in_the_pdf(synthetic):
 def test_synthetic_nothing_runs_past_the_right_margin(synthetic):
     _, _, result = synthetic
     assert words_past_margin(result.pdf) == []
+    p2 = pages_text(result.pdf, result.page_map["problems"][1]["pages"])
+    assert re.sub(r"[\s␣↪]+", "", p2).count(re.sub(r"\s+", "", CODE_BLOCK_LINE)) == 2  # wrapped, not cut
 
 
 def test_synthetic_code_section_comes_last_with_a_label_per_problem(synthetic):
@@ -307,22 +394,52 @@ def test_synthetic_code_section_comes_last_with_a_label_per_problem(synthetic):
     assert top_level[-1]["id"] == "code" and top_level[-1]["title"] == "Code"
     code_first = top_level[-1]["first"]
     assert plain(page_text(result.pdf, code_first)).startswith("code")
-    text = " ".join(page_text(result.pdf, p) for p in range(code_first, result.page_map["page_count"] + 1))
+    text = pages_text(result.pdf, range(code_first, result.page_map["page_count"] + 1))
     for section in nbu.sections(nb):
         assert plain(f"Code for {section.heading}") in plain(text)
-    assert "def square(x):" in text and "assert square(2) == 4" in text
+    assert "def square(x):" in text and "import numpy as np" in text and "plot()" in text
+    assert "assert square(2) == 4" not in text and "Test cells are not listed." in " ".join(text.split())
+    assert "BEGIN SOLUTION" not in text
     assert "No code cells belong to this problem." in text  # Problem 2 has no code
     assert last["id"] == "code-p2"
     for problem in result.page_map["problems"]:
         assert problem["code_pages"], f"{problem['id']} has no pages in the Code section"
 
 
-def test_synthetic_body_shows_outputs_but_code_only_in_the_appendix(synthetic):
+def test_synthetic_body_shows_outputs_and_test_results_but_code_only_in_the_appendix(synthetic):
     _, _, result = synthetic
-    p1 = result.page_map["problems"][0]
-    body = " ".join(page_text(result.pdf, p) for p in p1["pages"])
-    assert "xxxxxxxx" in body  # the output of the test cell
+    body = pages_text(result.pdf, result.page_map["problems"][0]["pages"])
+    assert "xxxxxxxx" in body  # the output of the answer code
     assert "def square" not in body
+    assert "Tests p1_square_tests (2 points): passed" in body
+    assert "checked square on 2" not in body  # what a test printed: its result line says it
+    assert "Tests p1_fraction_tests (0 points): failed: AssertionError: square(0.5) must be 0.25" in " ".join(
+        body.split()
+    )
+
+
+def test_synthetic_written_answers_are_framed_and_labelled(synthetic):
+    _, _, result = synthetic
+    for part in (p for p in result.page_map["parts"] if p["kind"] == "written"):
+        page = page_text(result.pdf, part["pages"][0])
+        assert f"Answer: {part['id']} (1 point)" in page
+    # the frame's title bar, in the answer colour (nothing else uses it), on each answer's first page
+    for part in (p for p in result.page_map["parts"] if p["kind"] == "written"):
+        assert answer_colour_paths(result.pdf, part["pages"][0]) >= 1, part["id"]
+    assert answer_colour_paths(result.pdf, 1) == 0
+
+
+ANSWER_RGB = (0x1F, 0x4E, 0x79)  # \definecolor{gsanswer} in the template
+
+
+def answer_colour_paths(pdf, page: int) -> int:
+    """Paths drawn in the answer frames' colour on a page (pdftocairo -svg writes each fill as rgb(r%, g%, b%))."""
+    svg = poppler("pdftocairo", "-svg", "-f", str(page), "-l", str(page), str(pdf), "-")
+    count = 0
+    for found in re.finditer(r"rgb\(([\d.]+)%,\s*([\d.]+)%,\s*([\d.]+)%\)", svg):
+        rgb = [float(v) * 255 / 100 for v in found.groups()]
+        count += all(abs(a - b) < 1.5 for a, b in zip(rgb, ANSWER_RGB, strict=True))
+    return count
 
 
 def test_without_appendix_code_stays_in_place(tmp_path):
@@ -330,9 +447,42 @@ def test_without_appendix_code_stays_in_place(tmp_path):
     nb = synthetic_notebook()
     result = export_pdf(nb, tmp_path / "plain.pdf", spec=spec, workdir=tmp_path, log=lambda *_: None)
     assert [s["id"] for s in result.page_map["sections"]] == ["front", "p1", "p2"]
-    p1 = " ".join(page_text(result.pdf, p) for p in result.page_map["problems"][0]["pages"])
-    assert "def square(x):" in p1
+    p1 = pages_text(result.pdf, result.page_map["problems"][0]["pages"])
+    assert "def square(x):" in p1 and "return x * x" in p1  # the student's code
+    assert "BEGIN SOLUTION" not in p1
+    assert "assert square(2) == 4" not in p1 and "plot()" not in p1  # tests and the instructor's code
+    assert "Tests p1_square_tests (2 points): passed" in p1
+    assert "import numpy" not in pdf_text(result.pdf)  # the set-up cell's code
     assert_layout(result.pdf, result.page_map, nb)
+    assert_parts(result.pdf, result.page_map, nb)
+    assert all(not p["code_pages"] for p in result.page_map["parts"])
+
+
+def test_instructor_edition_shows_every_test_and_marker(tmp_path):
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook()
+    result = export_pdf(nb, tmp_path / "key.pdf", spec=spec, workdir=tmp_path, edition=INSTRUCTOR, log=lambda *_: None)
+    text = pdf_text(result.pdf)
+    for line in ("assert square(2) == 4", "### BEGIN HIDDEN TESTS", "square is wrong for negative numbers"):
+        assert line in text
+    assert "### BEGIN SOLUTION" in text and "import numpy as np" in text and "plot()" in text
+    assert "Tests p1_square_tests (2 points): passed" in text
+    assert result.page_map["edition"] == INSTRUCTOR
+    assert_parts(result.pdf, result.page_map, nb)
+
+
+def test_public_edition_has_no_tests_markers_or_grading_metadata(tmp_path):
+    spec = synthetic_spec(tmp_path)
+    nb = synthetic_notebook()
+    out = tmp_path / "public.pdf"
+    out.with_suffix(".pages.json").write_text("{}")  # a stale map must not survive beside the public PDF
+    result = export_pdf(nb, out, spec=spec, workdir=tmp_path, edition=PUBLIC, log=lambda *_: None)
+    text = pdf_text(result.pdf)
+    for absent in ("square(2) == 4", "negative numbers", "BEGIN", "END SOLUTION", "_tests", "p1_answer", "Answer:"):
+        assert absent not in text, absent
+    assert "def square(x):" in text and "return x * x" in text and "Answer" in text
+    assert image_count(result.pdf) == 2
+    assert result.pages is None and not out.with_suffix(".pages.json").exists()
 
 
 def test_missing_name_cell_says_not_given(tmp_path):
@@ -360,7 +510,59 @@ def test_student_name_is_read_from_the_name_cell(source, name):
     assert student_name(nb) == name
 
 
-def test_html_has_the_same_content(tmp_path, synthetic):
+# ---------------------------------------------------------------------------------------------------------
+# HTML: the same content, and nothing to fetch from the network
+
+LOADING = {"src", "href", "srcset", "data", "poster", "xlink:href", "background"}
+
+
+class _Resources(HTMLParser):
+    """What a browser would fetch from elsewhere: src/href/... attributes (links a reader clicks, <a href>,
+    aside), and url(...) / @import / import in style and script text, when they are not data: or local."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self.inside: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.inside = tag if tag in ("style", "script") else None
+        for name, value in attrs:
+            if name in LOADING and not (tag == "a" and name == "href") and value and not _local(value):
+                self.found.append(f"<{tag} {name}={value}>")
+
+    def handle_data(self, data):
+        if self.inside in ("style", "script"):
+            for ref in re.findall(r"url\(\s*['\"]?([^'\")]+)|@import\s+['\"]([^'\"]+)|\bfrom\s+['\"]([^'\"]+)", data):
+                target = next(r for r in ref if r)
+                if not _local(target):
+                    self.found.append(f"{self.inside}: {target}")
+
+
+def _local(value: str) -> bool:
+    return not re.match(r"\s*([a-z][a-z0-9+.-]*:)?//", value, re.I) or value.strip().startswith("data:")
+
+
+def external_resources(text: str) -> list[str]:
+    parser = _Resources()
+    parser.feed(text)
+    return parser.found
+
+
+def test_external_resources_finds_what_a_browser_would_fetch():
+    page = (
+        '<script src="https://cdn.example/mathjax.js"></script><a href="https://example.com">a link</a>'
+        '<img src="data:image/png;base64,AAAA"><style>@import "https://fonts.example/x.css"; '
+        'a { background: url(//cdn.example/i.png) }</style><math xmlns="http://www.w3.org/1998/Math/MathML"></math>'
+    )
+    assert external_resources(page) == [
+        "<script src=https://cdn.example/mathjax.js>",
+        "style: https://fonts.example/x.css",
+        "style: //cdn.example/i.png",
+    ]
+
+
+def test_html_has_the_same_content_and_works_offline(tmp_path, synthetic):
     spec, nb, _ = synthetic
     out = export_html(nb, tmp_path / "hwt.html", spec=spec)
     text = out.read_text()
@@ -369,6 +571,29 @@ def test_html_has_the_same_content(tmp_path, synthetic):
     assert text.count('src="data:image/png;base64') == 2
     assert "Code for Problem 2: words (1 point)" in text
     assert "BEGIN SOLUTION" not in text.split("Code for")[0]  # markers dropped from written answers
+    assert text.count('class="gs-answer"') == 2 and "Answer: p1_answer (1 point)" in text
+    assert "Tests p1_square_tests (2 points): passed" in text and "assert square(2)" not in text
+    assert external_resources(text) == [] and "<script" not in text
+    assert (
+        "<math" in text
+        and "$x^2$" not in text
+        and "\\begin{aligned}" not in text.replace('encoding="application/x-tex"', "").split("<annotation")[0]
+    )
+
+
+def test_html_embeds_images_that_markdown_refers_to(tmp_path):
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook()
+    fig = plt.figure(figsize=(1, 1))
+    fig.savefig(tmp_path / "diagram.png", dpi=20)
+    plt.close(fig)
+    attachment = base64.b64encode((tmp_path / "diagram.png").read_bytes()).decode()
+    target = next(i for i, c in enumerate(nb.cells) if nbu.grade_id(c) == "p2_answer")
+    nb.cells[target].source = "My diagram: ![drawn](diagram.png) and pasted: ![pasted](attachment:d.png)"
+    nb.cells[target]["attachments"] = {"d.png": {"image/png": attachment}}
+    text = export_html(nb, tmp_path / "img.html", spec=spec, workdir=tmp_path).read_text()
+    assert text.count('src="data:image/png;base64') == 4  # two figures, two images of the answer
+    assert external_resources(text) == []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -421,6 +646,59 @@ def test_svg_only_figure_names_its_cell(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Characters the fonts lack: never left out silently
+
+GLYPHS = "It is so, with step size η and x → 0.\n\nQ.E.D. ∎\n\n答案是对的\n\nDone 🧠"  # 🧠: in no font here
+
+
+def answer_index(nb, gid: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if nbu.grade_id(c) == gid)
+
+
+def test_fonts_fall_back_and_missing_characters_name_cell_line_and_fix(tmp_path):
+    spec = synthetic_spec(tmp_path, appendix=False)
+    nb = synthetic_notebook()
+    target = answer_index(nb, "p2_answer")
+    nb.cells[target].source = GLYPHS
+    result = export_pdf(nb, tmp_path / "glyphs.pdf", spec=spec, workdir=tmp_path, log=lambda *_: None)
+    text = pdf_text(result.pdf)
+    assert "η" in text and "∎" in text and "→" in text  # typeset from the fallback font
+    where = f"the written (markdown) cell {target + 1} of the notebook (p2_answer"
+    cjk = next(w for w in result.warnings if "答" in w)  # no font has them: the export says where and what to do
+    assert cjk.startswith(where) and ", line 5:" in cjk and "fix:" in cjk and "English" in cjk
+    emoji = next(w for w in result.warnings if "🧠" in w)
+    assert emoji.startswith(where) and ", line 7:" in emoji and "emoji" in emoji.split("fix:")[1]
+    assert not any("η" in w or "∎" in w for w in result.warnings)
+
+
+def test_check_written_answers_returns_cell_line_and_fix(tmp_path):
+    nb = synthetic_notebook()
+    first, second = answer_index(nb, "p1_answer"), answer_index(nb, "p2_answer")
+    nb.cells[first].source = "Fine so far.\n\nThen $\\notacommand{x} + 1$ holds."
+    nb.cells[second].source = GLYPHS
+    problems = check_written_answers(nb, workdir=tmp_path)
+    assert [(p.cell, p.line, p.tex_error) for p in problems] == [
+        (first, 3, True),
+        (second, 5, False),
+        (second, 7, False),
+    ]
+    bad = problems[0]
+    assert "\\notacommand" in bad.message and "LaTeX does not know this command" in bad.fix
+    assert "(p1_answer" in bad.where and "(p1_answer" in str(bad) and "line 3" in str(bad)
+    assert "English" in problems[1].fix and "emoji" in problems[2].fix
+
+
+def test_check_written_answers_blames_only_the_cell_at_fault(tmp_path):
+    """An unclosed brace upsets the LaTeX after it; each failing cell is checked alone before it is blamed."""
+    nb = synthetic_notebook()
+    first = answer_index(nb, "p1_answer")
+    nb.cells[first].source = "Because $\\frac{1}{2$ and more text."
+    problems = check_written_answers(nb, workdir=tmp_path)
+    assert [(p.cell, p.tex_error) for p in problems] == [(first, True)]
+    assert check_written_answers(synthetic_notebook(), workdir=tmp_path) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Pieces of the exporter
 
 
@@ -466,6 +744,7 @@ def test_key_pdf_problems_start_their_own_pages(homework, solution_keys):
     pages = json.loads(key.pdf.with_suffix(".pages.json").read_text())
     assert [p["id"] for p in pages["problems"]] == [p.id for p in homework.problems]
     assert_layout(key.pdf, pages, nbu.read(key.notebook))
+    assert_parts(key.pdf, pages, nbu.read(key.notebook))
 
 
 def test_key_pdf_has_every_figure(homework, solution_keys):
@@ -521,3 +800,6 @@ def test_cli_html_export(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "out.html").read_text()
     assert "Name: not given" in text and text.count('class="gs-new-page"') == 3
+    assert "Tests q1_loss_tests (3 points): not run in the saved notebook" in text  # a blank release
+    assert text.count('class="gs-answer"') == 4  # q1_process, q2_derivation, q2_one_hot, q3_explanation
+    assert external_resources(text) == [] and "<script" not in text and "<math" in text

@@ -3,7 +3,8 @@
 The Gradescope template (templates/gradescope_latex) writes a `% gs-cell K` comment before the LaTeX of
 every cell K of the prepared notebook, and page records (`start ID PAGE`, `end ID PAGE`) to `JOB.gspages`.
 From those, a failed build is explained as "this cell, this construct, this fix" instead of a TeX log, and a
-successful one reports lines that run into the margin and characters the fonts lack, by cell.
+successful one reports lines that run into the margin and characters the fonts lack, by cell and line.
+`typeset_problems` typesets without stopping at the first error, for preflight's check of written answers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,11 +78,31 @@ class LatexError(ExportError):
 
 @dataclass(frozen=True)
 class CellLabel:
-    """How messages name a cell of the prepared notebook, and its source to quote from."""
+    """How messages name a cell of the prepared notebook, its source to quote from, the index of the
+    notebook cell it comes from (None for cells the exporter added) and the text its outputs print."""
 
     description: str
     source: str
     markdown: bool
+    cell: int | None = None
+    outputs: str = ""
+
+
+@dataclass(frozen=True)
+class TypesetProblem:
+    """Something in a cell that the PDF cannot show as written: where (the notebook's cell index, its
+    description, the 1-based line of its source when known), what, and what to do."""
+
+    cell: int | None
+    where: str
+    line: int | None
+    message: str
+    fix: str
+    tex_error: bool = False  # a LaTeX error (the PDF cannot be made) rather than a missing character
+
+    def __str__(self) -> str:
+        line = f", line {self.line}" if self.line else ""
+        return f"{self.where}{line}: {self.message}; fix: {self.fix}"
 
 
 @dataclass
@@ -130,23 +152,26 @@ def build(
             log(f"xelatex pass {number}/2 done")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder / f"{job}.pdf", out)
+        glyphs = glyph_problems(missing_characters(log_text), cells)
         return Build(
             pdf=out,
             page_count=page_count(log_text),
             marks=read_marks(folder / f"{job}.gspages"),
-            warnings=overfull_warnings(log_text, tex_lines, cells) + missing_characters(log_text),
+            warnings=overfull_warnings(log_text, tex_lines, cells) + [str(problem) for problem in glyphs],
         )
 
 
-def _xelatex(folder: Path, job: str, extra: list[str], texinputs: Path) -> tuple[bool, str]:
-    """One xelatex pass in `folder`: whether it succeeded, and its log."""
+def _xelatex(folder: Path, job: str, extra: list[str], texinputs: Path, *, halt: bool = True) -> tuple[bool, str]:
+    """One xelatex pass in `folder`: whether it succeeded, and its log. `halt=False` lets TeX go on after
+    an error, so that one pass reports the errors of every cell."""
     env = tool_env(
         TEXINPUTS=f"{texinputs}{os.pathsep}",  # the trailing separator keeps TeX's own search path
         max_print_line="10000",  # one log line per message, so that messages can be parsed
         error_line="254",
         half_error_line="238",
     )
-    cmd = ["xelatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", *extra, f"{job}.tex"]
+    stop = ["-halt-on-error"] if halt else []
+    cmd = ["xelatex", "-interaction=nonstopmode", *stop, "-file-line-error", *extra, f"{job}.tex"]
     try:
         proc = subprocess.run(
             cmd, cwd=folder, env=env, capture_output=True, text=True, errors="replace", timeout=PASS_TIMEOUT
@@ -213,9 +238,10 @@ def cell_at(tex_lines: Sequence[str], line: int) -> int | None:
     return None
 
 
-def first_error(log_text: str) -> TexError | None:
-    """The first error of a -file-line-error log: its message, line, and the text around the stop."""
+def tex_errors(log_text: str) -> list[TexError]:
+    """Every error of a -file-line-error log, in order: its message, line, and the text around the stop."""
     lines = log_text.splitlines()
+    found_errors = []
     for i, text in enumerate(lines):
         found = re.match(r"^(?:.*?\.tex):(\d+): (.*)$", text) or re.match(r"^! (.*)$", text)
         if not found:
@@ -230,8 +256,13 @@ def first_error(log_text: str) -> TexError | None:
                 before = context.group(2)
                 after = lines[j + 1].strip() if j + 1 < len(lines) else ""
                 break
-        return TexError(message, line, before, after)
-    return None
+        found_errors.append(TexError(message, line, before, after))
+    return found_errors
+
+
+def first_error(log_text: str) -> TexError | None:
+    """The first error of a -file-line-error log."""
+    return next(iter(tex_errors(log_text)), None)
 
 
 def locate(error: TexError, log_text: str, tex_lines: Sequence[str]) -> int | None:
@@ -277,17 +308,26 @@ def _hint(message: str) -> str:
     return next((hint for key, hint in HINTS.items() if key in message), "check the LaTeX of this cell")
 
 
-def _quote_source(label: CellLabel, construct: str) -> str:
-    """The line of the cell's own source that holds `construct`, when it can be found there."""
+def _source_line(label: CellLabel, construct: str) -> tuple[int, str] | None:
+    """(1-based number, text) of the first line of the cell's own source that holds `construct`."""
     probe = construct.strip()
     if not probe:
-        return ""
+        return None
     for number, text in enumerate(label.source.splitlines(), start=1):
         if probe in text:
-            shown = text.strip()
-            shown = shown if len(shown) <= 160 else shown[:157] + "..."
-            return f"\n  line {number} of the cell: {shown}"
-    return ""
+            return number, text
+    return None
+
+
+def _quote_source(label: CellLabel, construct: str) -> str:
+    """The line of the cell's own source that holds `construct`, when it can be found there."""
+    found = _source_line(label, construct)
+    if found is None:
+        return ""
+    number, text = found
+    shown = text.strip()
+    shown = shown if len(shown) <= 160 else shown[:157] + "..."
+    return f"\n  line {number} of the cell: {shown}"
 
 
 def explain(error: TexError, label: CellLabel | None) -> str:
@@ -325,8 +365,104 @@ def overfull_warnings(log_text: str, tex_lines: Sequence[str], cells: Sequence[C
 
 
 def missing_characters(log_text: str) -> list[str]:
-    """Characters the fonts lack: they are left out of the PDF, so the student should know."""
-    found = sorted(set(re.findall(r"Missing character: There is no (.+?) (?:\(U\+[0-9A-F]+\) )?in font", log_text)))
-    if not found:
-        return []
-    return [f"characters missing from the PDF's fonts (printed as nothing): {' '.join(found)}"]
+    """Characters the fonts lack, in code point order: xelatex leaves them out of the PDF and only says so
+    in its log."""
+    found = set()
+    for match in re.finditer(r"Missing character: There is no (.+?) (?:\(U\+([0-9A-F]+)\) )?in font", log_text):
+        found.add(chr(int(match.group(2), 16)) if match.group(2) else match.group(1))
+    return sorted(found)
+
+
+CJK = ((0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x2FFFF))
+EMOJI = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0xFE00, 0xFE0F), (0x200D, 0x200D), (0xE0020, 0xE007F))
+
+
+def _within(char: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(low <= ord(char) <= high for low, high in ranges)
+
+
+def glyph_fix(char: str) -> str:
+    """What a student should write instead of a character no font of the PDF has."""
+    if _within(char, CJK):
+        return (
+            "the PDF's fonts have no Chinese, Japanese or Korean characters: write this in English, or export "
+            "HTML with --html and print that to PDF"
+        )
+    if _within(char, EMOJI):
+        return "emoji cannot be printed in the PDF: delete it, or say it in words"
+    return (
+        "write it as LaTeX instead, e.g. a symbol as its math command inside $...$ ($\\blacksquare$, "
+        "$\\checkmark$, $\\heartsuit$), or in words"
+    )
+
+
+def _describe_char(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"{char} (U+{ord(char):04X}{' ' + name if name else ''})"
+
+
+def glyph_problems(chars: Sequence[str], cells: Sequence[CellLabel]) -> list[TypesetProblem]:
+    """Where each missing character is: one problem per cell line (or cell output) holding some of them; a
+    character found in no cell comes from the title block (the name or the title)."""
+    problems, placed = [], set()
+    for label in cells:
+        for where, text, numbered in (
+            (label.description, label.source, True),
+            (f"{label.description}, in its output", label.outputs, False),
+        ):
+            for number, line in enumerate(text.splitlines(), start=1):
+                here = [char for char in chars if char in line]
+                if not here:
+                    continue
+                placed.update(here)
+                problems.append(_glyph_problem(here, label.cell, where, number if numbered else None))
+                if not numbered:
+                    break  # one line of output is enough to find it
+    rest = [char for char in chars if char not in placed]
+    if rest:
+        problems.append(_glyph_problem(rest, None, "the title page (the name or the title)", None))
+    return problems
+
+
+def _glyph_problem(chars: list[str], cell: int | None, where: str, line: int | None) -> TypesetProblem:
+    shown = ", ".join(_describe_char(char) for char in chars)
+    pronoun = "it" if len(chars) == 1 else "they"
+    message = f"the PDF's fonts have no {shown}: {pronoun} would be left out of the PDF or print as empty boxes"
+    return TypesetProblem(cell, where, line, message, glyph_fix(chars[0]))
+
+
+def typeset_problems(
+    tex: str, files: dict[str, bytes], cells: Sequence[CellLabel], *, texinputs: Path
+) -> list[TypesetProblem]:
+    """Typeset `tex` once without stopping at errors and say what went wrong, by cell: the first LaTeX error
+    of each cell (with the line of its source and the fix) and the characters the fonts lack."""
+    require_tools()
+    with tempfile.TemporaryDirectory(prefix="gradescope-check-") as scratch:
+        _write_sources(Path(scratch), "check", tex, files)
+        ok, log_text = _xelatex(Path(scratch), "check", ["-no-pdf"], texinputs, halt=False)
+    tex_lines = tex.splitlines()
+    problems, seen = [], set()
+    for error in tex_errors(log_text):
+        index = locate(error, log_text, tex_lines)
+        if index in seen:
+            continue
+        seen.add(index)
+        problems.append(_error_problem(error, cells[index] if index is not None and index < len(cells) else None))
+    problems += glyph_problems(missing_characters(log_text), cells)
+    if not ok and not any(p.tex_error for p in problems):
+        problems.append(TypesetProblem(None, "the PDF", None, _no_message(log_text), "export again", tex_error=True))
+    return problems
+
+
+def _error_problem(error: TexError, label: CellLabel | None) -> TypesetProblem:
+    construct = construct_of(error)
+    message = error.message.removeprefix("LaTeX Error: ").rstrip(". ")
+    found = _source_line(label, construct) if label else None
+    return TypesetProblem(
+        cell=label.cell if label else None,
+        where=label.description if label else "the title block (the error could not be traced to a cell)",
+        line=found[0] if found else None,
+        message=f"LaTeX cannot typeset this: {message}, at `{construct}`",
+        fix=_hint(message),
+        tex_error=True,
+    )
