@@ -384,6 +384,24 @@ def backward_batch(W1, W2, cache):
 """
         + GIVEN,
     ),
+    Correct(
+        BATCH,
+        "float32 inside whatever the input (MNIST is float32)",
+        """
+def forward_batch(W1, W2, X, Y):
+    X, W1, W2, Y = X.float(), W1.float(), W2.float(), Y.float()
+    H = torch.sigmoid(X @ W1.T)
+    R = H @ W2.T - Y
+    return (R * R).sum(dim=1).mean(), (X, H, R, W2)
+
+
+def backward_batch(W1, W2, cache):
+    X, H, R, W2 = cache
+    G = 2 * R / X.shape[0]
+    return ((G @ W2) * H * (1 - H)).T @ X, G.T @ H
+"""
+        + GIVEN,
+    ),
     Wrong(
         BATCH,
         "sum over the batch instead of the mean",

@@ -537,6 +537,27 @@ def softmax_ce_grad(y, t):
     return Y.reshape(np.shape(y))
 """,
     ),
+    Correct(
+        Q2,
+        "always 2-D: a (1, K) row for a vector",
+        """
+def softmax_ce_grad(y, t):
+    Y, T = np.atleast_2d(y), np.atleast_2d(t)
+    E = np.exp(Y - Y.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True) - T
+""",
+    ),
+    Correct(
+        Q2,
+        "the gradient by torch.autograd (allowed in Question 2), a tensor that requires grad",
+        """
+def softmax_ce_grad(y, t):
+    logits = torch.tensor(np.asarray(y, float), requires_grad=True)
+    E = -(torch.as_tensor(np.asarray(t, float)) * torch.log_softmax(logits, dim=-1)).sum()
+    E.backward()
+    return logits.grad + 0 * logits
+""",
+    ),
     Wrong(
         Q2,
         "naive exp, no shift (overflows)",
