@@ -13,6 +13,9 @@ RELEASE = ROOT / "release"
 BUILD = ROOT / "build"
 NBGRADER_CONFIG = ROOT / "nbgrader_config.py"
 SEEDS = ROOT.parent / "shared" / "seeds"
+# Figures drawn into the notebook, as in Jupyter, whatever MPLBACKEND the caller's shell has (Agg would leave
+# plt.show() with nothing to save, and the PDF without figures).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 def data_root() -> Path:
