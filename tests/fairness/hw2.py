@@ -883,10 +883,9 @@ def gd_quadratic(a, b, lr, w0, steps):
     ),
 ]
 
-# Correct answers that the rules checker (autograder/grading/rules.py) wrongly fails today, kept out of VARIANTS
-# and reported to the lead: it resolves a function's local names (parameters, assigned variables) as the
-# notebook's top-level bindings of the same name, and any `.backward`/`.grad` attribute as autodiff.
-KNOWN_RULES_FALSE_POSITIVES = [
+# Correct answers that look like rule violations to a name-based checker: a top-level autograd check that
+# reuses a parameter's name, a class with a `backward` method.
+rules_look_alikes = [
     Correct(
         P1,
         "correct numpy answer, checked against autograd at top level (W1 shares the parameter's name)",
@@ -901,12 +900,6 @@ x, y = torch.randn(3, dtype=torch.float64), torch.randn(2, dtype=torch.float64)
 print(torch.allclose(loss_and_grads(W1.detach(), W2.detach(), x, y)[1], W1.grad))
 """,
         tests=P1_JUDGES,
-    ),
-    Correct(
-        BATCH,
-        "correct answer, while another cell imports `grad as G` and backward_batch has a local G",
-        key(BATCH) + "\n\nfrom torch.autograd import grad as G  # used by a check elsewhere\n",
-        tests=BATCH_TESTS,
     ),
     Correct(
         BATCH,
@@ -936,4 +929,18 @@ def backward_batch(W1, W2, cache):
     ),
 ]
 
-VARIANTS = p1_variants + batch_variants + check_variants + sgd_variants + rates_variants + quad_variants
+# A correct answer that the rules checker (autograder/grading/rules.py) still fails, kept out of VARIANTS and
+# reported to the lead: an attribute chain on a local name (`G.T`, G assigned in the function) is resolved
+# through a top-level alias of the same name (`from torch.autograd import grad as G` elsewhere).
+KNOWN_RULES_FALSE_POSITIVES = [
+    Correct(
+        BATCH,
+        "correct answer, while another cell imports `grad as G` and backward_batch has a local G",
+        key(BATCH) + "\n\nfrom torch.autograd import grad as G  # used by a check elsewhere\n",
+        tests=BATCH_TESTS,
+    ),
+]
+
+VARIANTS = (
+    p1_variants + batch_variants + check_variants + sgd_variants + rates_variants + quad_variants + rules_look_alikes
+)

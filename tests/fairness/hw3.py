@@ -139,7 +139,7 @@ class TwoLayer:
         self.A = np.maximum(self.Z, 0)
         return self.A @ p["w2"] + p["b2"]
 
-    def backprop(self, r):
+    def backward(self, r):
         delta = r[:, None] * self.params["w2"][None, :] * (self.Z > 0)
         parts = {"W1": self.X.T @ delta, "b1": delta.sum(0), "w2": self.A.T @ r, "b2": r.sum()}
         return {k: np.asarray(v, dtype=float) for k, v in parts.items()}
@@ -151,7 +151,7 @@ def two_layer_loss(X, t, W1, b1, w2, b2):
 
 def two_layer_gradients(X, t, W1, b1, w2, b2):
     net = TwoLayer(W1, b1, w2, b2)
-    return net.backprop(net.forward(X) - t)
+    return net.backward(net.forward(X) - t)
 """,
     ),
     Correct(
