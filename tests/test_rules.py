@@ -69,6 +69,10 @@ CASES = {
         "x = torch.tensor(1.0, requires_grad=True)\n(x * 2).backward()\ndef f(x):\n    return x * 2\n",
         {"autodiff": "ok"},
     ),
+    "a local named like a top-level alias": (
+        "from torch.autograd import grad as G\ndef f(x):\n    G = x @ x.T\n    return G.T\n",
+        {"autodiff": "ok"},
+    ),
     "autodiff switched off": (
         "def f(x):\n    t = torch.tensor(x, requires_grad=False)\n    with torch.set_grad_enabled(False):\n"
         "        return t.requires_grad_(False) * 2\n",

@@ -152,6 +152,7 @@ class _Analysis:
         self.aliases: dict[str, str] = {}  # local name -> qualified name (imports and plain aliases)
         self.trusted: set[str] = set()  # names instructor cells bind (safe unless the student rebinds them)
         self.own_attributes: set[str] = set()  # methods and `self.x` attributes of the student's own classes
+        self.local: frozenset = frozenset()  # the local names where the node being inspected stands
         for _label, _position, source in sorted(instructor, key=lambda c: c[1]):
             tree = _parse(source)
             if tree is None:
@@ -188,14 +189,15 @@ class _Analysis:
                 self.aliases.pop(name, None)
 
     def qualify(self, node: ast.AST) -> str | None:
-        """`torch.autograd.grad` for an attribute chain whose root is an imported name, else None."""
+        """`torch.autograd.grad` for an attribute chain whose root is an imported name (not a local variable
+        of the function at hand), else None."""
         parts = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
         if isinstance(node, ast.Call):  # torch.autograd.grad(...)(...) or a.b().c: qualify the callee chain
             return None
-        if not isinstance(node, ast.Name) or node.id not in self.aliases:
+        if not isinstance(node, ast.Name) or node.id not in self.aliases or node.id in self.local:
             return None
         return ".".join([self.aliases[node.id], *reversed(parts)])
 
@@ -218,6 +220,7 @@ class _Analysis:
                     continue  # a parameter or local variable, whatever the top level binds under that name
                 if id(node) in switched_off:
                     continue
+                self.local = local
                 self._inspect(node, binding, rule, found, unsure)
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.bindings:
                     todo += self.bindings[node.id][-1:]

@@ -929,10 +929,9 @@ def backward_batch(W1, W2, cache):
     ),
 ]
 
-# A correct answer that the rules checker (autograder/grading/rules.py) still fails, kept out of VARIANTS and
-# reported to the lead: an attribute chain on a local name (`G.T`, G assigned in the function) is resolved
-# through a top-level alias of the same name (`from torch.autograd import grad as G` elsewhere).
-KNOWN_RULES_FALSE_POSITIVES = [
+# A correct answer whose function has a local `G` while another cell imports `grad as G`: the rules checker
+# resolves names by scope, so `G.T` inside the function is the local matrix, not torch.
+LOCAL_SHADOWS_AN_ALIAS = [
     Correct(
         BATCH,
         "correct answer, while another cell imports `grad as G` and backward_batch has a local G",
@@ -942,5 +941,12 @@ KNOWN_RULES_FALSE_POSITIVES = [
 ]
 
 VARIANTS = (
-    p1_variants + batch_variants + check_variants + sgd_variants + rates_variants + quad_variants + rules_look_alikes
+    p1_variants
+    + batch_variants
+    + check_variants
+    + sgd_variants
+    + rates_variants
+    + quad_variants
+    + rules_look_alikes
+    + LOCAL_SHADOWS_AN_ALIAS
 )
