@@ -123,6 +123,7 @@ def cmd_fairness(args) -> int:
     scratch = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-", dir=BUILD))
     try:
         setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
+        setup.isolation = engine.strongest_isolation(setup)
         grader = engine.Grader(setup)
         try:
             outcomes = fairness.grade(spec, variants, grader, log=lambda line: print(f"[{spec.id}] {line}"))

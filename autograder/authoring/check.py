@@ -144,6 +144,9 @@ def check_homework(spec: Spec, log=print) -> CheckResult:
     try:
         log(f"[{spec.id}] generating the student version in a scratch course ...")
         setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
+        setup.isolation = engine.strongest_isolation(setup)
+        if setup.isolation != "full":
+            log(f"[{spec.id}] this machine cannot isolate kernels: graded without the sandbox")
         stale = is_current(spec, Path(setup.template))
         if stale:
             result.failures.append(
