@@ -1,5 +1,7 @@
-# `make`       set up, then release, check, export solution keys and Gradescope bundles, and summarise.
-# `make test`  set up, then run the test suite.
+# `make`            set up, then release, check, export solution keys and Gradescope bundles, and summarise.
+# `make test`       set up, then run the whole test suite (real kernels, sandbox, LaTeX, browser).
+# `make test-fast`  the tests that need no kernel, LaTeX or browser (under a minute): run it on every edit.
+# `make lint`       ruff on the package, the tests, the benchmarks and the notebooks' code.
 # Set-up is idempotent: .venv is rebuilt only when requirements.txt changed, LaTeX is installed only when
 # xelatex is missing, MNIST is fetched only when a file is missing.
 
@@ -10,7 +12,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 HW ?=
 
-.PHONY: all setup system venv data release check solutions gradescope bench summary test lint clean
+.PHONY: all setup system venv data release check solutions gradescope bench summary test test-fast lint clean
 
 all: setup data release check solutions gradescope summary
 
@@ -52,15 +54,19 @@ bench: setup data
 
 summary:
 	@echo; echo "Produced:"; \
-	for f in release/*/*.ipynb build/solutions/*.pdf build/solutions/*.ipynb build/gradescope/*.zip; do \
+	for f in release/*/*.ipynb build/solutions/*.pdf build/solutions/public/*.pdf build/solutions/*.ipynb \
+	  build/gradescope/*.zip; do \
 	  [ -e "$$f" ] && printf '  %-40s %s\n' "$$f" "$$(du -h "$$f" | cut -f1)"; done; true
 
 test: setup data
 	$(PY) -m pytest
 
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
+
 lint: venv
-	$(VENV)/bin/ruff check autograder tests
-	$(VENV)/bin/ruff format --check autograder tests
+	$(VENV)/bin/ruff check autograder tests benchmarks source
+	$(VENV)/bin/ruff format --check autograder tests benchmarks
 
 clean:
 	rm -rf build

@@ -110,7 +110,6 @@ def cmd_fairness(args) -> int:
     import tempfile
 
     from autograder.authoring import fairness
-    from autograder.course.paths import BUILD
     from autograder.course.policy import Limits
     from autograder.grading import engine
 
@@ -119,8 +118,7 @@ def cmd_fairness(args) -> int:
     if not variants:
         print(f"{spec.id}: no variants (tests/fairness/{spec.id}.py)")
         return 1
-    BUILD.mkdir(exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-", dir=BUILD))
+    scratch = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-"))
     try:
         setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
         setup.isolation = engine.strongest_isolation(setup)

@@ -140,7 +140,7 @@ def check_homework(spec: Spec, log=print) -> CheckResult:
     except fairness.CorpusError as exc:
         result.failures.append(str(exc))
         variants = []
-    scratch = Path(tempfile.mkdtemp(prefix=f"check-{spec.id}-", dir=_scratch_parent()))
+    scratch = Path(tempfile.mkdtemp(prefix=f"check-{spec.id}-"))
     try:
         log(f"[{spec.id}] generating the student version in a scratch course ...")
         setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
@@ -168,13 +168,6 @@ def check_homework(spec: Spec, log=print) -> CheckResult:
         shutil.rmtree(scratch, ignore_errors=True)
     result.seconds = time.monotonic() - start
     return result
-
-
-def _scratch_parent() -> Path:
-    from autograder.course.paths import BUILD
-
-    BUILD.mkdir(exist_ok=True)
-    return BUILD
 
 
 def _grade_key_and_blank(spec: Spec, grader, result: CheckResult, log) -> None:
