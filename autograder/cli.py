@@ -106,29 +106,14 @@ def add_fairness_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_fairness(args) -> int:
-    import shutil
-    import tempfile
-
     from autograder.authoring import fairness
-    from autograder.course.policy import Limits
-    from autograder.grading import engine
 
     [spec] = select([args.homework])
     variants = fairness.select(fairness.load(spec), args.cell, args.label)
     if not variants:
         print(f"{spec.id}: no variants (tests/fairness/{spec.id}.py)")
         return 1
-    scratch = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-"))
-    try:
-        setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
-        setup.isolation = engine.strongest_isolation(setup)
-        grader = engine.Grader(setup)
-        try:
-            outcomes = fairness.grade(spec, variants, grader, log=lambda line: print(f"[{spec.id}] {line}"))
-        finally:
-            grader.close()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    outcomes = fairness.grade_alone(spec, variants, log=lambda line: print(f"[{spec.id}] {line}"))
     print()
     print("\n".join(fairness.summary(outcomes)))
     return 0 if all(o.ok for o in outcomes) else 1
@@ -163,12 +148,12 @@ COMMANDS = {
     "release": (cmd_release, "regenerate release/ from source/ with nbgrader", add_homeworks),
     "check": (
         cmd_check,
-        "autograde each answer key and blank release in a scratch course; check leaks and points",
+        "grade each answer key, blank release and fairness corpus through the grading engine; leaks, points",
         add_homeworks,
     ),
     "solutions": (
         cmd_solutions,
-        "execute each answer key; export build/solutions/hwN.ipynb and hwN.pdf",
+        "execute each answer key; export build/solutions/hwN.ipynb, hwN.pdf and the public public/hwN.pdf",
         add_solutions_args,
     ),
     "readme": (cmd_readme, "regenerate README.md's assignment table from assignments/*.toml", no_args),
