@@ -31,6 +31,7 @@ def error(ename: str = "ValueError", evalue: str = "bad") -> dict:
 def feed(s: KernelSession, messages: list[dict]) -> list:
     outs: list = []
     s.cell_bytes = 0
+    s.clear_before_next_output = False  # as nbclient sets it when a cell starts
     for msg in messages:
         s.output(outs, msg, None, 0)
     return outs
