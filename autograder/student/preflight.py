@@ -28,10 +28,11 @@ from nbclient.exceptions import DeadKernelError
 from autograder.authoring.execute import INLINE_BACKEND
 from autograder.course import cells as nbu
 from autograder.course import policy
+from autograder.course.identify import homework_of
 from autograder.course.paths import data_root, tool_env
 from autograder.course.policy import Limits, placeholder
 from autograder.course.spec import Spec, select
-from autograder.pdf.export import NAME_ID, homework_of, student_name
+from autograder.pdf.export import NAME_ID, student_name
 from autograder.pdf.latex import ExportError
 from autograder.student import typeset
 
