@@ -56,9 +56,14 @@ def cmd_release(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from autograder.authoring import fairness
     from autograder.authoring.check import check_homework, table
 
     results = [check_homework(spec) for spec in select(args.homeworks)]
+    for r in results:
+        if r.corpus:
+            print(f"\n{r.homework} fairness corpus (correct answers with full marks, wrong answers caught):")
+            print("\n".join(f"  {line}" for line in fairness.summary(r.corpus)))
     print()
     print(table(results))
     for r in results:
@@ -101,14 +106,30 @@ def add_fairness_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_fairness(args) -> int:
+    import shutil
+    import tempfile
+
     from autograder.authoring import fairness
+    from autograder.course.paths import BUILD
+    from autograder.course.policy import Limits
+    from autograder.grading import engine
 
     [spec] = select([args.homework])
     variants = fairness.select(fairness.load(spec), args.cell, args.label)
     if not variants:
         print(f"{spec.id}: no variants (tests/fairness/{spec.id}.py)")
         return 1
-    outcomes = fairness.run_in_kernel(spec, variants)
+    BUILD.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-", dir=BUILD))
+    try:
+        setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
+        grader = engine.Grader(setup)
+        try:
+            outcomes = fairness.grade(spec, variants, grader, log=lambda line: print(f"[{spec.id}] {line}"))
+        finally:
+            grader.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     print()
     print("\n".join(fairness.summary(outcomes)))
     return 0 if all(o.ok for o in outcomes) else 1

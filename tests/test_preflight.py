@@ -14,10 +14,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.authoring.execute import INLINE_BACKEND
 from autograder.course import cells as nbu
 from autograder.course import policy
-from autograder.course.paths import ROOT, tool_env
+from autograder.course.paths import INLINE_BACKEND, ROOT, tool_env
 from autograder.course.policy import Limits
 from autograder.course.spec import load, select
 from autograder.student import preflight as pf

@@ -138,81 +138,55 @@ def summary(outcomes: list[Outcome]) -> list[str]:
 Runner = Callable[[Spec, list], list[Outcome]]
 
 
-# -- interim runner: everything in one plain kernel (replaced by the trusted grading engine) -------------------
+# -- grading the corpus through the engine ------------------------------------------------------------------------
 
 
-def run_in_kernel(spec: Spec, variants: list, log=print) -> list[Outcome]:
-    """Run the key once in a plain kernel (short path), then each variant and its judging tests there."""
-    import copy
-    import json
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from nbclient import NotebookClient
-
-    from autograder.course.paths import tool_env
-
-    nb = nbu.read(spec.source_notebook)
-    by_id = {nbu.grade_id(c): c for c in nb.cells if nbu.grade_id(c)}
-    student = {g: s for g, s in key_cells(nb).items()}
-    instructor = [
-        (nbu.grade_id(c) or f"cell {i}", i, c.source)
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and nbu.meta(c).get("locked") and not nbu.is_autograded_test(c)
-    ]
-    position = {nbu.grade_id(c): i for i, c in enumerate(nb.cells)}
-    work = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-"))
-    shutil.copytree(spec.source_notebook.parent, work, dirs_exist_ok=True)
-    client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(work)}}
-    )
+def grade(spec: Spec, variants: list, grader, log=print) -> list[Outcome]:
+    """Run the key once through the grading engine, then each variant in its answer cell of the same kernel,
+    the tests that judge it on the trusted side, and the key's cell again. `fresh` variants get a run of their
+    own."""
+    key = nbu.read(spec.source_notebook)
     outcomes = []
-
-    def grader_cell() -> nbu.nbformat.NotebookNode:
-        cells = [(g, position[g], s) for g, s in student.items()]
-        code = (
-            f"import sys as _s; _s.path.insert(0, {str(ROOT)!r})\n"
-            "from autograder.grading.rules import Rules as _Rules\n"
-            f"GRADER = _Rules(student={json.dumps(cells)}, instructor={json.dumps(instructor)})"
-        )
-        return nbu.nbformat.v4.new_code_cell(code)
-
-    def run(cell) -> str:
-        cell.outputs = []
-        client.execute_cell(cell, 0)
-        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-        return f"{errors[0].ename}: {errors[0].evalue}"[:300] if errors else ""
-
-    env = tool_env(COURSE_QUICK="1")
-    env.pop("NBGRADER_EXECUTION", None)
-    try:
-        with client.setup_kernel(env=env):
-            log(f"[{spec.id}] running the key (short path) ...")
-            for cell in nb.cells:
-                if cell.cell_type != "code":
-                    continue
-                if nbu.is_autograded_test(cell):
-                    run(grader_cell())
-                error = run(cell)
-                if error and nbu.is_autograded_test(cell):
-                    raise CorpusError(f"the key fails {nbu.grade_id(cell)}: {error}")
-            for n, v in enumerate(variants, 1):
-                variant_cell = copy.deepcopy(by_id[v.cell])
-                variant_cell.source = v.source
-                outcome = Outcome(v, {}, error=run(variant_cell))
-                student[v.cell] = v.source
-                run(grader_cell())
-                for gid in v.tests:
-                    message = run(copy.deepcopy(by_id[gid]))
-                    top = nbu.points(by_id[gid])
-                    outcome.scores[gid] = (0.0 if message else top, top)
-                    if message:
-                        outcome.messages[gid] = message
-                student[v.cell] = key_cells(nb)[v.cell]
-                run(copy.deepcopy(by_id[v.cell]))
-                outcomes.append(outcome)
-                log(f"[{spec.id}] {n}/{len(variants)} {outcome.line()}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    shared = [v for v in variants if not v.fresh]
+    if shared:
+        nb = grader.rebuild(key).nb
+        with grader.session(nb) as run:
+            execution = run.run_all()
+            failed = [f"{g}: {t.message}" for g, t in execution.tests.items() if not t.passed]
+            if failed:
+                raise CorpusError(f"the key fails its own tests in the shared run: {'; '.join(failed)}")
+            for n, v in enumerate(shared, 1):
+                error = run.replace(v.cell, v.source)
+                outcomes.append(_outcome(v, run.run_tests(v.tests), error))
+                run.replace(v.cell, _as_submitted(key, v.cell))
+                log(f"{n}/{len(variants)} {outcomes[-1].line()}")
+    for v in (v for v in variants if v.fresh):
+        nb = grader.rebuild(_with_answer(key, v.cell, v.source)).nb
+        execution = grader.run(nb)
+        outcomes.append(_outcome(v, {g: execution.tests[g] for g in v.tests}, ""))
+        log(f"{len(outcomes)}/{len(variants)} {outcomes[-1].line()} (own run)")
     return outcomes
+
+
+def _as_submitted(nb, cell: str) -> str:
+    """The key's text of an answer cell as a submission holds it (markers included: they are comments)."""
+    return next(c.source for c in nb.cells if nbu.grade_id(c) == cell)
+
+
+def _with_answer(nb, cell: str, source: str):
+    import copy
+
+    out = copy.deepcopy(nb)
+    for c in out.cells:
+        if nbu.grade_id(c) == cell:
+            c.source = source
+    return out
+
+
+def _outcome(variant, tests: dict, status: str) -> Outcome:
+    outcome = Outcome(variant, {}, error="" if status in ("ok", "") else f"its cell ended with {status}")
+    for gid, test in tests.items():
+        outcome.scores[gid] = (test.score, test.points)
+        if not test.passed:
+            outcome.messages[gid] = test.message
+    return outcome

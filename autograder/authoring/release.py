@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import shutil
+from pathlib import Path
 
 from autograder.course.config import ScratchCourse
 from autograder.course.paths import RELEASE
@@ -23,9 +24,9 @@ def generate(spec: Spec) -> list[str]:
     return changed
 
 
-def is_current(spec: Spec, course: ScratchCourse) -> list[str]:
-    """Files of release/<id> that differ from what `course` generated (empty when up to date)."""
-    return _differences(course.root / "release" / spec.id, RELEASE / spec.id)
+def is_current(spec: Spec, course_root: Path) -> list[str]:
+    """Files of release/<id> that differ from what the course at `course_root` generated (empty when current)."""
+    return _differences(course_root / "release" / spec.id, RELEASE / spec.id)
 
 
 def _differences(fresh, committed) -> list[str]:

@@ -16,11 +16,15 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 
 def meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """A cell's nbgrader metadata; {} when it is missing or malformed (a submission's notebook may be anything)."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    found = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def grade_id(cell) -> str | None:
-    return meta(cell).get("grade_id")
+    gid = meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
 
 
 def is_autograded_test(cell) -> bool:
@@ -39,7 +43,8 @@ def is_statement(cell) -> bool:
 
 
 def points(cell) -> float:
-    return float(meta(cell).get("points", 0) or 0)
+    value = meta(cell).get("points", 0)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def regions(text: str, begin: str, end: str) -> list[str]:

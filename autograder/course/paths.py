@@ -20,6 +20,9 @@ BUILD = ROOT / "build"
 NBGRADER_CONFIG = ROOT / "nbgrader_config.py"
 SEEDS = ROOT.parent / "shared" / "seeds"
 USER_CACHE = Path.home() / ".cache" / "course-data"  # where notebooks outside the repository keep MNIST
+# Figures drawn into the notebook, as in Jupyter, whatever MPLBACKEND the caller's shell has (Agg would leave
+# plt.show() with nothing to save, and the PDF without figures).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 def data_root(start: Path | None = None) -> Path:

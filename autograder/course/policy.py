@@ -20,6 +20,8 @@ class Limits:
     output_kb: int = 1024  # per cell (figures are drawn inline); a notebook keeps at most 8 times this
     file_mb: int = 256  # everything the submission writes, together
     processes: int = 512  # processes and threads of the submission
+    upload_mb: int = 20  # the notebook file as uploaded
+    cells: int = 1000  # cells in the uploaded notebook
     # Math-library threads per kernel (OpenMP, MKL, OpenBLAS, torch); 0 leaves the libraries' default (one per
     # core). `grade -j N` gives each kernel its share of the cores: N kernels that each start a thread per core
     # oversubscribe the CPU, and small tensor operations then wait for cores instead of computing.

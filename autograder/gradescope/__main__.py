@@ -2,6 +2,6 @@
 
 import sys
 
-from autograder.gradescope.bundle import main
+from autograder.gradescope.container import main
 
 sys.exit(main(sys.argv[1:]))

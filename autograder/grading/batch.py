@@ -1,9 +1,10 @@
 """`python -m autograder grade hwN SUBMISSIONS [-j N] [-o OUT]`: grade a class's submissions in parallel.
 
-Each submission is graded by real nbgrader in its own scratch course, in one of N warm worker processes
-(`autograde.Grader`), with its kernel in the sandbox. As results arrive they are written to
-OUT/results/<student>.json, merged into the course gradebook, and the progress bar moves; at the end
-OUT/grades.csv has one row per student. Feedback lands in OUT/feedback/<student>/hwN.html.
+Each submission is graded by the engine (`engine.Grader`) in one of N warm worker processes, its kernel in the
+sandbox and its tests on the trusted side. As results arrive they are written to OUT/results/<student>.json,
+merged into the course gradebook, and the progress bar moves; at the end OUT/grades.csv has one row per
+student. Feedback lands in OUT/feedback/<student>/hwN.html, and the graded notebook in the course folder's
+autograded/<student>/hwN/, where nbgrader's formgrader shows it to the TAs.
 
 A second run skips every submission whose files are unchanged since it was graded (unless --force); a
 submission the grader itself failed on (status "error") is always tried again. One bad submission never stops
@@ -27,6 +28,7 @@ from pathlib import Path
 from autograder.course.paths import BUILD, tool_env
 from autograder.course.policy import Limits
 from autograder.course.spec import Spec, select
+from autograder.grading import submissions
 
 RETRIES = 1  # a submission whose worker died is tried once more in a fresh worker
 
@@ -56,7 +58,7 @@ def _init_worker(setup, slots) -> None:
 
     warnings.filterwarnings("ignore", module="nbgrader")  # nbgrader's own SQLAlchemy warnings
     global _GRADER
-    _GRADER = Grader(setup, slot=slots.get())
+    _GRADER = Grader(setup, slot=slots.get())  # first: its zygote is forked before anything starts a thread
 
 
 def _grade_in_worker(sub) -> dict:
@@ -70,12 +72,6 @@ def record_path(out: Path, student: str) -> Path:
     return out / "results" / f"{student}.json"
 
 
-def _digest(sub) -> str:
-    from autograder.grading import submissions
-
-    return submissions.sha256(sub.notebook) if sub.notebook else submissions.folder_digest(sub.folder)
-
-
 def already_graded(out: Path, sub, homework: str) -> bool:
     path = record_path(out, sub.student)
     if not path.exists():
@@ -87,17 +83,8 @@ def already_graded(out: Path, sub, homework: str) -> bool:
     return (
         record.get("homework") == homework
         and record.get("status") in ("graded", "rejected")
-        and record.get("digest") == _digest(sub)
+        and record.get("digest") == submissions.digest(sub)
     )
-
-
-def _unique_students(subs: list) -> None:
-    seen: dict[str, int] = {}
-    for sub in subs:
-        n = seen.get(sub.student, 0)
-        seen[sub.student] = n + 1
-        if n:
-            sub.student = f"{sub.student}-{n + 1}"
 
 
 def _scratch(spec: Spec) -> Path:
@@ -116,13 +103,14 @@ def grade_batch(
     force: bool = False,
     db_url: str | None = None,
     limits: Limits | None = None,
+    isolation: str = "full",
+    course_dir: Path | None = None,
     progress: bool = True,
     log=print,
 ) -> Summary:
     """Grade every submission in `source` (see the module docstring); return counts and the CSV path."""
-    from autograder.grading import engine as autograde
-    from autograder.grading import gradebook, submissions
-    from autograder.grading.engine import Result
+    from autograder.grading import engine, gradebook
+    from autograder.grading.results import ERROR, Result
 
     start = time.monotonic()
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` when it creates a gradebook
@@ -136,16 +124,23 @@ def grade_batch(
     summary = Summary()
     try:
         subs = submissions.discover(source.resolve(), spec.id, spec.notebook, scratch / "input")
-        _unique_students(subs)
+        submissions.unique_students(subs)
         todo = [s for s in subs if force or not already_graded(out, s, spec.id)]
         summary.skipped = len(subs) - len(todo)
         if summary.skipped:
             log(f"[{spec.id}] {summary.skipped} submission(s) already graded and unchanged: skipped (--force regrades)")
         if todo:
             log(f"[{spec.id}] preparing the assignment (nbgrader generate_assignment) ...")
-            hide = [out, source.resolve(), *_sqlite_path(db_url)]
             started = time.monotonic()
-            setup = autograde.prepare(spec, scratch, limits, feedback_dir=out / "feedback", hide=hide)
+            setup = engine.prepare(
+                spec,
+                scratch,
+                limits,
+                isolation=isolation,
+                feedback_dir=out / "feedback",
+                autograded_dir=course_dir or _course_dir(db_url, out),
+            )
+            engine.check_isolation(setup)  # refuses here, once, when the machine cannot isolate as asked
             gradebook.copy_assignment(
                 f"sqlite:///{Path(setup.template) / 'gradebook.db'}", db_url, spec, setup.course_id
             )
@@ -157,10 +152,10 @@ def grade_batch(
             for data in _run_pool(setup, todo, min(jobs, len(todo)), progress, spec.id):
                 result = Result.from_dict(data)
                 record_path(out, result.student).write_text(json.dumps(data, indent=1))
-                if result.status in ("graded", "rejected"):
+                if result.status != ERROR:
                     gradebook.merge(db_url, spec, result, setup.course_id)
                 summary.results.append(result)
-                key = result.status if result.status in ("graded", "rejected") else "errors"
+                key = result.status if result.status != ERROR else "errors"
                 setattr(summary, key, getattr(summary, key) + 1)
         summary.csv = write_csv(spec, out)
     finally:
@@ -169,15 +164,16 @@ def grade_batch(
     return summary
 
 
-def _sqlite_path(db_url: str) -> list[Path]:
-    return [Path(db_url.removeprefix("sqlite:///"))] if db_url.startswith("sqlite:///") else []
+def _course_dir(db_url: str, out: Path) -> Path:
+    """Where the formgrader looks for autograded/: beside a SQLite gradebook, else in OUT."""
+    return Path(db_url.removeprefix("sqlite:///")).parent if db_url.startswith("sqlite:///") else out
 
 
 def _run_pool(setup, todo: list, jobs: int, progress: bool, label: str):
     """Yield result dicts as workers finish; replace a pool whose worker died, retrying its work once."""
     from tqdm import tqdm
 
-    from autograder.grading.engine import Result
+    from autograder.grading.results import Result
 
     # fork, not spawn: spawn re-runs the __main__ module in each worker, and `python -m autograder` is a CLI.
     # The pool is created and fed before the progress bar starts its thread, so no thread is forked.
@@ -227,42 +223,17 @@ def setup_homework(setup) -> str:
 
 def write_csv(spec: Spec, out: Path) -> Path:
     """OUT/grades.csv from every result record of this homework in OUT/results (one row per student)."""
+    from autograder.grading.results import Result
+
     rows = []
     for path in sorted((out / "results").glob("*.json")):
-        data = json.loads(path.read_text())
-        if data.get("homework") != spec.id:
-            continue
-        for student in data.get("students") or [data["student"]]:
-            row = {
-                "student": student,
-                "status": data["status"],
-                "autograded": f"{data['score']:g}",
-                "autograded_max": f"{data['max_score']:g}",
-                **{p.id: f"{data['problems'].get(p.id, [0, 0])[0]:g}" for p in spec.problems},
-                "manual_max": f"{sum(data.get('manual', {}).values()):g}",
-                "flags": " | ".join(data.get("flags", [])),
-                "message": data.get("message", ""),
-                "notes": " | ".join(data.get("notes", [])),
-                "seconds": f"{data.get('seconds', 0):.1f}",
-                "feedback": os.path.relpath(data["feedback"], out) if data.get("feedback") else "",
-            }
-            rows.append(row)
+        result = Result.from_dict(json.loads(path.read_text()))
+        if result.homework == spec.id:
+            link = os.path.relpath(result.feedback, out) if result.feedback else ""
+            rows += result.csv_rows(spec, feedback=link)
     target = out / "grades.csv"
-    columns = [
-        "student",
-        "status",
-        "autograded",
-        "autograded_max",
-        *(p.id for p in spec.problems),
-        "manual_max",
-        "flags",
-        "message",
-        "notes",
-        "seconds",
-        "feedback",
-    ]
     with target.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
+        writer = csv.DictWriter(f, fieldnames=Result.csv_columns(spec))
         writer.writeheader()
         writer.writerows(sorted(rows, key=lambda r: r["student"]))
     return target
@@ -290,6 +261,12 @@ def add_arguments(p) -> None:
     p.add_argument("-o", "--out", type=Path, default=None, help="results folder (default: build/grades/hwN)")
     p.add_argument("--force", action="store_true", help="regrade submissions that were already graded")
     p.add_argument("--db", default=None, help="course gradebook, any nbgrader db_url (default: sqlite gradebook.db)")
+    p.add_argument(
+        "--course-dir",
+        type=Path,
+        default=None,
+        help="where graded notebooks go for nbgrader's formgrader (autograded/...; default: the gradebook's folder)",
+    )
     add_limit_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
 
@@ -314,6 +291,13 @@ def add_limit_arguments(p) -> None:
         type=int,
         default=None,
         help="math-library threads per kernel (default: the cores shared among the submissions graded at once)",
+    )
+    p.add_argument(
+        "--isolation",
+        choices=["full", "user", "none"],
+        default="full",
+        help="full (default): no network, a private file system and processes, an unprivileged user; "
+        "user: the unprivileged user only; none: no isolation (UNSAFE; every result says so)",
     )
 
 
@@ -342,6 +326,8 @@ def command(args) -> int:
             force=args.force,
             db_url=args.db,
             limits=limits_from(args, spec),
+            isolation=args.isolation,
+            course_dir=args.course_dir,
             progress=not args.no_progress,
         )
     except SubmissionsError as exc:

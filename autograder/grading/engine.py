@@ -1,139 +1,76 @@
-"""Grading one submission: real nbgrader, in-process, in its own scratch course, with a sandboxed kernel.
+"""Grading one submission: read it, rebuild it from the release, run it (the student's kernel in the sandbox,
+the tests on the trusted side), score it, write the feedback and the notebook a TA opens.
 
-`prepare` runs once per batch (or once when a Gradescope image is built): nbgrader generates the assignment
-in a template course, whose gradebook already holds every cell of the homework. `Grader.grade` then, for one
-submission:
-1. reads the notebook (a bad file becomes a clear rejection, never an exception),
-2. rebuilds it from the release notebook and the student's answers (`integrity.rebuild`),
-3. runs nbgrader's `Autograde` converter in this process (no CLI start-up) on a copy of the template course,
-   with `kernel.GradingExecute` in place of nbgrader's `Execute`,
-4. runs nbgrader's `GenerateFeedback` converter with hidden tests cleared and outputs redacted,
-5. returns a `Result` (scores per test cell and problem, notes, flags) that the caller merges and reports.
+`prepare` runs once per batch (or once when a Gradescope image is built): nbgrader generates the assignment in
+a template course, whose gradebook holds every cell of the homework. A worker process keeps one `Grader` (the
+zygote of its trusted runners, the sandbox probe, its kernel uid) for all its submissions; `Grader.grade`
+never raises for anything a student did: every outcome is a `Result`.
 
-A worker process keeps one `Grader` (imports, the sandbox probe, the kernel user) for all its submissions.
+The same engine serves `check` (the key and the blank release, `isolation="none"`: the instructor's own code),
+`grade` and the Gradescope bundle (`isolation="full"` by default, refused where the machine cannot provide it).
 """
 
 from __future__ import annotations
 
-import html
-import logging
+import contextlib
+import copy
 import os
-import re
 import shutil
 import sys
-import tempfile
 import time
-import uuid
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nbconvert import HTMLExporter
-from nbconvert.exporters.templateexporter import TemplateExporter
-from nbconvert.filters.highlight import Highlight2HTML
-from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbconvert.writers import FilesWriter
-from nbgrader.converters import Autograde, GenerateFeedback
-from nbgrader.converters.base import NbGraderException
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    CheckCellMetadata,
-    ClearHiddenTests,
-    GetGrades,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
-from sqlalchemy.exc import SAWarning
-from traitlets import List, Type
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
-
 from autograder.course import cells as nbu
-from autograder.course.paths import NBGRADER_CONFIG, data_root, tool_env
-from autograder.course.policy import Limits
+from autograder.course.config import ScratchCourse
+from autograder.course.paths import INLINE_BACKEND, NBGRADER_CONFIG, data_root, tool_env
+from autograder.course.policy import Limits, placeholder
 from autograder.course.spec import Spec, all_specs, load
-from autograder.grading import integrity, submissions
+from autograder.grading import feedback, integrity, roles, submissions
+from autograder.grading.execute import Execution, NotebookRun
+from autograder.grading.results import ERROR, GRADED, REJECTED, CellScore, Result, WrittenAnswer
 from autograder.grading.runtime import sandbox
+from autograder.grading.session import KernelStartError
+from autograder.grading.trusted import RunnerError, Zygote
 
-NBGRADER_LOG_LINES = 40
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-PROTECTED_IMPORTS = ("numpy", "numpy.testing", "torch", "torch.testing")
+ISOLATIONS = ("full", "user", "none")
 
 
 class GradingError(RuntimeError):
-    """The grader itself failed on a submission (not the student's fault); the message has nbgrader's log."""
+    """The grader itself cannot work (not the student's fault); the message names the cause and the fix."""
 
 
-# -- results ----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class CellScore:
-    """One test cell's outcome."""
-
-    grade_id: str
-    problem: str
-    score: float
-    max_score: float
-    hidden: bool  # the cell has hidden tests
-    failed_in: str | None  # None (passed), "visible" or "hidden": where the first failing line is
-    message: str  # what the student may see: error name and message, redacted
-
-
-@dataclass
-class Result:
-    homework: str
-    student: str
-    students: list[str]
-    status: str  # "graded", "rejected" (nothing gradable: score 0 with a message), "error" (grader failed)
-    message: str = ""
-    score: float = 0.0
-    max_score: float = 0.0
-    problems: dict[str, list[float]] = field(default_factory=dict)  # problem id -> [score, autograded max]
-    tests: list[CellScore] = field(default_factory=list)
-    manual: dict[str, float] = field(default_factory=dict)  # written answers: grade_id -> points (TA grades)
-    flags: list[str] = field(default_factory=list)  # integrity findings, for the instructor
-    notes: list[str] = field(default_factory=list)  # what the rebuild and the execution changed or noticed
-    cell_errors: list[str] = field(default_factory=list)  # errors raised by cells that are not tests
-    limits: str = ""
-    sandbox: str = ""
-    feedback: str = ""
-    seconds: float = 0.0
-    execute_seconds: float = 0.0
-    digest: str = ""
-    timestamp: str | None = None
-    grades: dict[str, dict] = field(default_factory=dict)  # gradebook rows to merge: grade_id -> fields
-    comments: dict[str, str | None] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Result:
-        data = dict(data)
-        data["tests"] = [CellScore(**t) for t in data.get("tests", [])]
-        return cls(**data)
-
-
-# -- the per-batch template -------------------------------------------------------------------------------------
+# -- the per-batch set-up ----------------------------------------------------------------------------------------
 
 
 @dataclass
 class Setup:
-    """What every worker needs, as plain paths and values (sent to worker processes)."""
+    """What every worker needs, as plain values (sent to worker processes, stored in Gradescope's image)."""
 
     spec_path: str
     template: str  # an nbgrader course: gradebook.db with the assignment, source/<id>, release/<id>
-    scratch: str  # this batch's private folder (course copies, kernel folders, policies)
+    scratch: str  # this batch's private folder (kernel folders, policies)
     limits: Limits
+    isolation: str = "full"
     feedback_dir: str | None = None  # OUT/feedback; None: no feedback files
-    hide: list[str] = field(default_factory=list)  # more paths student code must not see (out, inputs, db)
+    autograded_dir: str | None = None  # a course folder: autograded/<student>/<hw>/<notebook> for the formgrader
     others: dict[str, str] = field(default_factory=dict)  # other homeworks' release notebooks (identify)
-    guard: bool = True  # False only in tests that show what the guard prevents
     course_id: str = "course"
+    data: str = ""
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "limits": asdict(self.limits)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Setup:
+        return cls(**{**data, "limits": Limits(**data["limits"])})
+
+
+def course_id() -> str:
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
+    return str(config.CourseDirectory.get("course_id", "course"))
 
 
 def prepare(
@@ -141,19 +78,13 @@ def prepare(
     scratch: Path,
     limits: Limits,
     *,
+    isolation: str = "full",
     feedback_dir: Path | None = None,
-    hide: list[Path] = (),
-    guard: bool = True,
+    autograded_dir: Path | None = None,
 ) -> Setup:
-    """Generate the assignment once (nbgrader CLI, in a template course) for a batch of submissions."""
-    from autograder.course.config import ScratchCourse
-
-    for private in sandbox.PRIVATE_TMP:
-        if scratch.resolve().is_relative_to(private):
-            raise GradingError(
-                f"{scratch}: the grading folder cannot be under {private}, which every kernel gets "
-                f"a private, empty copy of; use a folder such as build/grading"
-            )
+    """Generate the assignment once (nbgrader, in a template course) for a batch of submissions."""
+    if isolation not in ISOLATIONS:
+        raise GradingError(f"isolation {isolation!r}: choose one of {', '.join(ISOLATIONS)}")
     scratch.mkdir(parents=True, exist_ok=True)
     os.chmod(scratch, 0o711)  # kernels reach their own slot folder; nothing here is listable
     for name, mode in (("courses", 0o700), ("policies", 0o700), ("slots", 0o711)):
@@ -168,11 +99,12 @@ def prepare(
         template=str(course.root),
         scratch=str(scratch),
         limits=limits,
+        isolation=isolation,
         feedback_dir=str(feedback_dir) if feedback_dir else None,
-        hide=[str(p) for p in hide],
+        autograded_dir=str(autograded_dir) if autograded_dir else None,
         others=others,
-        guard=guard,
         course_id=course_id(),
+        data=str(data_root()),
     )
 
 
@@ -181,53 +113,90 @@ def _matplotlib_cache(folder: Path) -> None:
     import subprocess
 
     folder.mkdir(exist_ok=True)
-    env = tool_env(MPLCONFIGDIR=str(folder))
     proc = subprocess.run(
-        [sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True, text=True
+        [sys.executable, "-c", "import matplotlib.font_manager"],
+        env=tool_env(MPLCONFIGDIR=str(folder)),
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         raise GradingError(f"could not build matplotlib's font cache in {folder}:\n{proc.stderr[-2000:]}")
 
 
-def course_id() -> str:
-    config = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
-    return str(config.CourseDirectory.get("course_id", "course"))
+def with_hidden_tests(nb, source_nb) -> None:
+    """Put the instructor's full test cells (hidden tests included) into a notebook rebuilt from the release."""
+    full = {nbu.grade_id(c): c.source for c in source_nb.cells if nbu.is_autograded_test(c)}
+    for cell in nb.cells:
+        if nbu.is_autograded_test(cell) and nbu.grade_id(cell) in full:
+            cell.source = full[nbu.grade_id(cell)]
 
 
-# -- one worker ---------------------------------------------------------------------------------------------------
+def exposed(setup: Setup) -> list[str]:
+    """What a sandboxed kernel may read besides the system: the Python installation and the data."""
+    return sorted({os.path.realpath(sys.executable), sys.base_prefix, sys.prefix, setup.data or str(data_root())})
+
+
+def check_isolation(setup: Setup, slot_dir: Path | None = None):
+    """Claim a kernel uid and prove the machine isolates as `setup.isolation` asks; raise GradingError with the
+    fix when it cannot. Returns (uid, lock): the uid stays claimed until the lock is closed."""
+    if os.geteuid() != 0:
+        raise GradingError(
+            f"grading with isolation '{setup.isolation}' needs root (kernels run as an unprivileged user): run the "
+            "grader as root, e.g. in a container (docker run --privileged ...), or pass --isolation none to grade "
+            "without any isolation (every result then says so)"
+        )
+    uid, lock = sandbox.claim_uid()
+    probe = (slot_dir or Path(setup.scratch) / "slots" / "probe") / "probe"
+    caps = sandbox.probe(str(probe), exposed(setup), uid)
+    shutil.rmtree(probe, ignore_errors=True)
+    if caps.supports(setup.isolation):
+        return uid, lock
+    lock.close()
+    raise GradingError(
+        f"this machine cannot isolate submissions as '{setup.isolation}' asks: {caps.why_not(setup.isolation)}. "
+        "Fix: grade as root in a container that allows namespaces (docker run --privileged, or --cap-add "
+        "SYS_ADMIN with seccomp unconfined), or pass --isolation user (an unprivileged user only) or --isolation "
+        "none (no isolation); every result then says so"
+    )
+
+
+# -- one worker -----------------------------------------------------------------------------------------------------
 
 
 class Grader:
-    """Grades submissions one after another in this process; `slot` picks the kernel's user."""
+    """Grades submissions one after another in this process; `slot` picks the kernel's user and folders.
+    Create it before the process starts threads (its zygote is forked first)."""
 
-    def __init__(self, setup: Setup, slot: int = 0, log=None) -> None:
+    def __init__(self, setup: Setup, slot: int = 0, log=None, zygote: Zygote | None = None) -> None:
+        self.zygote = zygote or Zygote()
         self.setup = setup
         self.spec = load(Path(setup.spec_path))
         self.slot = slot
-        self.expose = sorted({os.path.realpath(sys.executable), sys.base_prefix, sys.prefix, str(data_root())})
-        uid, self.uid_lock = sandbox.claim_uid() if os.geteuid() == 0 else (None, None)
-        self.caps = sandbox.probe(str(self.slot_dir() / "probe"), self.expose, uid or sandbox.STUDENT_UID_BASE)
-        shutil.rmtree(self.slot_dir() / "probe", ignore_errors=True)
-        self.uid = uid if self.caps.switch_user else None
+        self.log = log or (lambda *_: None)
         self.template = Path(setup.template)
         self.release_nb = nbu.read(self.template / "release" / self.spec.id / self.spec.notebook)
         self.source_nb = nbu.read(self.template / "source" / self.spec.id / self.spec.notebook)
         self.others = {k: nbu.read(Path(v)) for k, v in setup.others.items()}
-        self.secrets = integrity.secret_lines(self.source_nb)
-        self.hidden_cells = {nbu.grade_id(c) for c in self.source_nb.cells if nbu.HIDDEN_BEGIN in c.source}
-        self.preload = [m for m in PROTECTED_IMPORTS if _imports(self.source_nb, m)]
-        self.log = log or (lambda *_: None)
+        self.answers = roles.answer_names(self.source_nb)
+        self.scrub = feedback.hidden_lines(self.source_nb)
+        self.expose = exposed(setup)
         os.environ.update(tool_env())  # kernels find their python, nbgrader finds alembic, notebooks find data
+        self.uid, self.uid_lock = check_isolation(setup, self.slot_dir()) if setup.isolation != "none" else (None, None)
+
+    def close(self) -> None:
+        self.zygote.close()
+        if self.uid_lock is not None:
+            self.uid_lock.close()
 
     # -- folders ----------------------------------------------------------------------------------------------
 
     def slot_dir(self) -> Path:
         return Path(self.setup.scratch) / "slots" / f"slot-{self.slot}"
 
-    def _fresh_kernel_dirs(self) -> tuple[Path, Path]:
+    def _fresh_slot(self) -> tuple[Path, Path]:
         slot = self.slot_dir()
         if self.uid is not None:
-            sandbox.kill_user(self.uid)  # anything a previous submission left running
+            sandbox.kill_user(self.uid)  # anything a previous submission left running (isolation "user")
         shutil.rmtree(slot, ignore_errors=True)
         work, sock = slot / "work", slot / "sock"
         for d in (slot, work, sock):
@@ -245,24 +214,16 @@ class Grader:
                 os.lchown(d, self.uid, self.uid)
         return work, sock
 
-    def _hidden_paths(self) -> list[str]:
-        """What the kernel's mount namespace covers (and the guard refuses to open, where mounts are not
-        available): everything but the system folders, the interpreter, the data and the kernel's own slot,
-        so no other file of this machine (the repository with the hidden tests, the gradebook, other
-        submissions, the grader's home) is visible; plus the caller's outputs and inputs wherever they are."""
-        keep = [Path(p) for p in (*sandbox.SYSTEM_FOLDERS, *self.expose)] + [self.slot_dir().resolve()]
-        hidden = set(sandbox.hide_all_but(Path("/"), keep))
-        hidden |= {str(Path(p).resolve()) for p in self.setup.hide if Path(p).exists()}
-        return sorted(p for p in hidden if not any(k.is_relative_to(p) for k in keep))
-
-    def _policy(self, work: Path) -> Path:
+    def _policy(self, work: Path, sock: Path) -> Path | None:
+        if self.setup.isolation == "none":
+            return None
         policy = sandbox.Policy(
             limits=asdict(self.setup.limits),
             workdir=str(work),
             uid=self.uid,
-            isolate_network=self.caps.network_namespace,
-            hide=self.hidden if self.caps.mount_namespace else [],
-            expose=self.expose if self.caps.mount_namespace else [],
+            isolation=self.setup.isolation,
+            expose=self.expose,
+            writable=[str(sock)],
             env={"NBGRADER_EXECUTION": "autograde"},
         )
         path = Path(self.setup.scratch) / "policies" / f"slot-{self.slot}.json"
@@ -280,26 +241,24 @@ class Grader:
             self.spec.id,
             sub.student,
             sub.students,
-            "graded",
+            GRADED,
+            max_score=self.spec.autograded_total,
             timestamp=sub.timestamp,
             limits=self.setup.limits.describe(),
-            sandbox=self.caps.describe(),
+            isolation=sandbox.describe(self.setup.isolation),
         )
-        result.max_score = self.spec.autograded_total
-        result.problems = {p.id: [0.0, p.autograded] for p in self.spec.problems}
-        result.digest = (
-            submissions.folder_digest(sub.folder) if sub.notebook is None else submissions.sha256(sub.notebook)
-        )
+        if self.setup.isolation != "full":
+            result.flags.append(f"isolation: {sandbox.describe(self.setup.isolation)}")
+        result.digest = submissions.digest(sub)
         try:
             nb = self._read(sub)
             if isinstance(nb, submissions.Rejection):
-                result.status, result.message = "rejected", nb.message
-                if self.setup.feedback_dir:
-                    result.feedback = str(self._rejection_page(sub.student, nb.message))
+                result.status, result.message = REJECTED, nb.message
+                self._write_feedback(result, None)
             else:
                 self._grade_notebook(sub, nb, result)
-        except GradingError as exc:
-            result.status, result.message = "error", str(exc)
+        except (GradingError, KernelStartError, RunnerError, OSError) as exc:
+            result.status, result.message = ERROR, f"{type(exc).__name__}: {exc}"[:4000]
         result.seconds = time.monotonic() - start
         return result
 
@@ -307,310 +266,102 @@ class Grader:
         path = submissions.pick_notebook(sub, self.spec.notebook)
         if isinstance(path, submissions.Rejection):
             return path
-        nb = submissions.read_notebook(path)
+        nb = submissions.read_notebook(path, self.setup.limits)
         if isinstance(nb, submissions.Rejection):
             return nb
         wrong = integrity.identify(nb, self.release_nb, self.others)
         return submissions.Rejection(f"{path.name}: {wrong}") if wrong else nb
 
-    def _grade_notebook(self, sub, student_nb, result: Result) -> None:
-        from autograder.grading.kernel import Run
-
+    def rebuild(self, student_nb) -> integrity.Rebuilt:
         rebuilt = integrity.rebuild(self.release_nb, student_nb)
-        result.notes += rebuilt.notes
-        course = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=Path(self.setup.scratch) / "courses"))
+        with_hidden_tests(rebuilt.nb, self.source_nb)
+        return rebuilt
+
+    @contextlib.contextmanager
+    def session(self, nb, *, quick: bool = True, log=None):
+        """A `NotebookRun` of `nb` in this slot's fresh folders (kernel in the sandbox, tests on the trusted
+        side); everything the kernel left is removed afterwards. `quick=False` runs training in full (keys)."""
+        work, sock = self._fresh_slot()
+        extra = {"NBGRADER_EXECUTION": "autograde"} if quick else {}
+        env = tool_env(COURSE_DATA=self.setup.data, MPLBACKEND=INLINE_BACKEND, **extra)
+        if not quick:
+            env.pop("NBGRADER_EXECUTION", None)
+            env.pop("COURSE_QUICK", None)
         try:
-            shutil.copy(self.template / "gradebook.db", course / "gradebook.db")
-            (course / "source").mkdir()
-            os.symlink(self.template / "source" / self.spec.id, course / "source" / self.spec.id)
-            target = course / "submitted" / sub.student / self.spec.id / self.spec.notebook
-            target.parent.mkdir(parents=True)
-            nbu_write(rebuilt.nb, target)
-            if sub.timestamp:
-                (target.parent / "timestamp.txt").write_text(str(sub.timestamp))
-            work, sock = self._fresh_kernel_dirs()
-            self.hidden = self._hidden_paths()
-            run = Run(
-                limits=self.setup.limits,
-                policy_path=str(self._policy(work)),
-                socket_dir=str(sock),
-                guard_config=self._guard_config(work),
-                kernel_name=self.release_nb.metadata.get("kernelspec", {}).get("name", "python3"),
-            )
-            if not self.setup.guard:
-                run.guard_config = {}
-            self._autograde(course, sub.student, run)
-            result.execute_seconds = run.seconds
-            result.flags += [f"{gid}: {text}" for gid, text in run.flags]
-            result.notes += [f"{gid}: {text}" for gid, text in run.notes] + run.events
-            self._collect(course, sub.student, result)
-            if self.setup.feedback_dir:
-                result.feedback = str(self._feedback(course, sub.student, result))
+            with NotebookRun(
+                nb,
+                self.answers,
+                self.setup.limits,
+                self.zygote,
+                workdir=work,
+                socket_dir=sock,
+                policy_path=self._policy(work, sock),
+                env=env,
+                log=log,
+            ) as run:
+                yield run
         finally:
             if self.uid is not None:
                 sandbox.kill_user(self.uid)
-            shutil.rmtree(course, ignore_errors=True)
             shutil.rmtree(self.slot_dir(), ignore_errors=True)
 
-    def _guard_config(self, work: Path) -> dict:
-        return {
-            "name": f"_autograder_guard_{uuid.uuid4().hex}",
-            "workdir": str(work),
-            "secret": self.hidden,  # opening these is refused and reported, even where mounts cannot hide them
-            "writable": ["/tmp", "/var/tmp", "/dev/shm"],
-            "preload": self.preload,
-        }
+    def run(self, nb, log=None) -> Execution:
+        """Run a rebuilt notebook on the grading path."""
+        with self.session(nb, log=log) as run:
+            run.run_all()
+        return run.execution
 
-    def _config(self, course: Path, student: str):
-        from autograder.grading.kernel import GradingExecute, NeutralizeResults
+    def _grade_notebook(self, sub, student_nb, result: Result) -> None:
+        rebuilt = self.rebuild(student_nb)
+        result.notes += rebuilt.notes
+        execution = self.run(rebuilt.nb)
+        result.execute_seconds = execution.seconds
+        result.notes += execution.events
+        result.cell_errors = execution.cell_errors
+        self.score(rebuilt.nb, execution, result)
+        self._write_autograded(result.student, execution.nb)
+        self._write_feedback(result, execution.nb)
 
-        config = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
-        config.merge(
-            Config(
-                {
-                    "CourseDirectory": {
-                        "root": str(course),
-                        "assignment_id": self.spec.id,
-                        "student_id": student,
-                        "db_url": f"sqlite:///{course / 'gradebook.db'}",
-                        "course_id": self.setup.course_id,
-                    },
-                    "Autograde": {
-                        "autograde_preprocessors": [
-                            GradingExecute,
-                            IgnorePattern,
-                            ClearMetadataPreprocessor,
-                            NeutralizeResults,
-                            LimitOutput,
-                            SaveAutoGrades,
-                            AssignLatePenalties,
-                            CheckCellMetadata,
-                        ]
-                    },
-                }
-            )
-        )
-        return config
-
-    def _run_converter(self, converter_class, course: Path, student: str, extra: dict) -> None:
-        config = self._config(course, student)
-        records: list[str] = []
-        logger = logging.getLogger(f"autograder.nbgrader.{os.getpid()}")
-        logger.propagate = False
-        logger.handlers = [_ListHandler(records)]
-        logger.setLevel(logging.INFO)
-        converter = converter_class(coursedir=CourseDirectory(config=config), config=config, log=logger)
-        converter.extra_resources = extra
-        try:
-            with warnings.catch_warnings():
-                # nbgrader's update_or_create_submission trips SQLAlchemy autoflush warnings: harmless, and noise
-                warnings.simplefilter("ignore", SAWarning)
-                converter.start()
-        except NbGraderException:
-            tail = "\n".join(records[-NBGRADER_LOG_LINES:])
-            raise GradingError(f"nbgrader {converter_class.__bases__[0].__name__} failed:\n{tail}") from None
-
-    def _autograde(self, course: Path, student: str, run) -> None:
-        self._run_converter(_Autograde, course, student, {"autograder": run})
-        graded = course / "autograded" / student / self.spec.id / self.spec.notebook
-        if not graded.exists():
-            raise GradingError(f"nbgrader wrote no autograded notebook for {student}")
-
-    def _collect(self, course: Path, student: str, result: Result) -> None:
-        """Scores per test cell and problem from the scratch gradebook; messages from the graded notebook."""
-        from nbgrader.api import Gradebook
-
-        graded = nbu.read(course / "autograded" / student / self.spec.id / self.spec.notebook)
-        cells = {nbu.grade_id(c): c for c in graded.cells if nbu.grade_id(c)}
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", self.setup.course_id) as gb:
-            notebook = gb.find_submission_notebook(self.spec.notebook.removesuffix(".ipynb"), self.spec.id, student)
-            for grade in notebook.grades:
-                result.grades[grade.name] = {
-                    "auto_score": grade.auto_score,
-                    "needs_manual_grade": grade.needs_manual_grade,
-                }
-            for comment in notebook.comments:
-                result.comments[comment.name] = comment.auto_comment
-        for i, cell in enumerate(graded.cells):
-            if cell.cell_type == "code" and not nbu.is_autograded_test(cell):
-                for out in cell.get("outputs", []):
-                    if out.get("output_type") == "error":
-                        text = f"{nbu.grade_id(cell) or f'cell {i}'}: {out.get('ename')}: {out.get('evalue', '')}"
-                        result.cell_errors.append(integrity.redact_text(text[:400], self.secrets))
-        for cell in self.source_nb.cells:
+    def score(self, nb, execution: Execution, result: Result) -> None:
+        """Test cells from the execution; written answers from the notebook (answered or not)."""
+        released = {nbu.grade_id(c): c.source for c in self.release_nb.cells if nbu.grade_id(c)}
+        for cell in nb.cells:
             gid = nbu.grade_id(cell)
             problem = self.spec.problem_of(gid or "")
-            if nbu.is_manual(cell):
-                result.manual[gid] = nbu.points(cell)
-            if not nbu.is_autograded_test(cell):
-                continue
-            score = float(result.grades.get(gid, {}).get("auto_score") or 0.0)
-            failed_in, message = self._failure(cells.get(gid), cell)
-            result.tests.append(
-                CellScore(
-                    gid,
-                    problem.id if problem else "",
-                    score,
-                    nbu.points(cell),
-                    gid in self.hidden_cells,
-                    failed_in if score < nbu.points(cell) else None,
-                    message,
+            if nbu.is_autograded_test(cell):
+                test = execution.tests.get(gid)
+                passed = test is not None and test.passed
+                result.tests.append(
+                    CellScore(
+                        grade_id=gid,
+                        problem=problem.id if problem else "",
+                        score=nbu.points(cell) if passed else 0.0,
+                        max_score=nbu.points(cell),
+                        hidden=nbu.HIDDEN_BEGIN in cell.source,
+                        failed_in=None if passed else (test.where if test else "visible"),
+                        message="" if passed else (test.message if test else "the test did not run"),
+                        review=bool(test and test.review),
+                    )
                 )
-            )
-            if problem:
-                result.problems[problem.id][0] += score
-        result.score = sum(t.score for t in result.tests)
+                if test and test.review:
+                    result.flags.append(f"{gid}: a rule could not be decided ({test.evalue[:300]}); please review")
+            elif nbu.is_manual(cell) and nbu.points(cell) > 0:
+                answered = placeholder(cell, released.get(gid)) is None
+                result.written.append(WrittenAnswer(gid, problem.id if problem else "", nbu.points(cell), answered))
 
-    def _failure(self, graded_cell, source_cell) -> tuple[str | None, str]:
-        """Where a test cell failed (visible or hidden part) and the message the student may see."""
-        if graded_cell is None:
-            return "visible", "the test cell was not found in the graded notebook"
-        for out in graded_cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                text = f"{out.get('ename')}: {out.get('evalue', '')}".strip()
-                return _where(out, source_cell.source), integrity.redact_text(text, self.secrets)
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                first = (out.get("text", "").strip().splitlines() or [""])[0][:300]
-                text = f"the test wrote to stderr, which scores 0: {first}"
-                return "visible", integrity.redact_text(text, self.secrets)
-        return None, ""
+    # -- what the student and the TA get -------------------------------------------------------------------
 
-    def _rejection_page(self, student: str, message: str) -> Path:
-        target = Path(self.setup.feedback_dir) / student / f"{self.spec.id}.html"
+    def _write_autograded(self, student: str, nb) -> None:
+        if not self.setup.autograded_dir:
+            return
+        target = Path(self.setup.autograded_dir) / "autograded" / student / self.spec.id / self.spec.notebook
         target.parent.mkdir(parents=True, exist_ok=True)
-        title = f"{self.spec.id}: your submission could not be graded"
-        target.write_text(
-            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"</head><body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
-            f"<p>Score: 0 / {self.spec.autograded_total:g} autograded points.</p></body></html>",
-            encoding="utf-8",
-        )
-        return target
+        import nbformat
 
-    def _feedback(self, course: Path, student: str, result: Result) -> Path:
-        report = integrity.report_markdown(
-            f"Autograder: {result.score:g} / {result.max_score:g} autograded points",
-            [
-                *(f"{p}: {s:g} / {m:g}" for p, (s, m) in result.problems.items()),
-                f"written answers ({sum(result.manual.values()):g} points) are graded by a TA",
-                f"limits: {result.limits}",
-                f"sandbox: {result.sandbox}",
-            ],
-            {
-                "Errors in cells": result.cell_errors,
-                "Notes": result.notes,
-                "Integrity findings (the instructor has been told; what was replaced was put back before "
-                "the tests ran)": result.flags,
-            },
-        )
-        extra = {"autograder_feedback": {"secrets": self.secrets, "hidden_cells": self.hidden_cells, "report": report}}
-        self._run_converter(_Feedback, course, student, extra)
-        html = course / "feedback" / student / self.spec.id / self.spec.notebook.replace(".ipynb", ".html")
-        target = Path(self.setup.feedback_dir) / student / f"{self.spec.id}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(html, target)
-        return target
+        nbformat.write(copy.deepcopy(nb), str(target))
 
-
-# -- nbgrader converters that carry our per-submission resources -------------------------------------------------
-
-
-class _Autograde(Autograde):
-    """nbgrader's Autograde; each notebook's resources also carry the submission's `kernel.Run`."""
-
-    extra_resources: dict = {}
-
-    def init_single_notebook_resources(self, notebook_filename):
-        resources = super().init_single_notebook_resources(notebook_filename)
-        resources.update(self.extra_resources)
-        return resources
-
-
-class _FeedbackHTML(HTMLExporter):
-    """nbgrader's feedback page without HTMLExporter's accessibility pass, which re-parses the whole page
-    (bootstrap's CSS inlined) with BeautifulSoup and costs more than rendering it. The filters are registered
-    as HTMLExporter.from_notebook_node does."""
-
-    def from_notebook_node(self, nb, resources=None, **kw):
-        langinfo = nb.metadata.get("language_info", {})
-        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        resources = self._init_resources(resources)
-        self.register_filter(
-            "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-        )
-        self.register_filter(
-            "filter_data_type",
-            WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
-        )
-        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-
-_FEEDBACK_EXPORTER = None
-
-
-class _Feedback(GenerateFeedback):
-    """nbgrader's GenerateFeedback, with hidden tests cleared, outputs redacted and our report on top."""
-
-    extra_resources: dict = {}
-    exporter_class = Type(_FeedbackHTML)
-    preprocessors = List([GetGrades, ClearHiddenTests, integrity.Redact, integrity.Report, CSSHTMLHeaderPreprocessor])
-
-    def init_single_notebook_resources(self, notebook_filename):
-        resources = super().init_single_notebook_resources(notebook_filename)
-        resources.update(self.extra_resources)
-        return resources
-
-    def start(self):
-        # As BaseConverter.start, but one exporter per worker process: its templates are compiled once, not
-        # once per submission. Nothing per-submission lives in the exporter (the preprocessors read the
-        # gradebook and our data from each notebook's resources).
-        global _FEEDBACK_EXPORTER
-        self.init_notebooks()
-        self.writer = FilesWriter(parent=self, config=self.config)
-        if _FEEDBACK_EXPORTER is None:
-            _FEEDBACK_EXPORTER = self.exporter_class(parent=self, config=self.config)
-            for pp in self.preprocessors:
-                _FEEDBACK_EXPORTER.register_preprocessor(pp)
-        self.exporter = _FEEDBACK_EXPORTER
-        cwd = os.getcwd()
-        os.chdir(self.coursedir.root)
-        try:
-            self.convert_notebooks()
-        finally:
-            os.chdir(cwd)
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self, records: list[str]) -> None:
-        super().__init__(logging.INFO)
-        self.records = records
-
-    def emit(self, record) -> None:
-        self.records.append(f"[{record.levelname}] {record.getMessage()}")
-
-
-# -- helpers ------------------------------------------------------------------------------------------------------
-
-
-def nbu_write(nb, path: Path) -> None:
-    import nbformat
-
-    nbformat.write(nb, str(path))
-
-
-def _imports(nb, module: str) -> bool:
-    pattern = re.compile(rf"^\s*(import|from)\s+{re.escape(module)}(\s|\.|$)", re.M)
-    return any(pattern.search(c.source) for c in nb.cells if c.cell_type == "code" and nbu.meta(c).get("locked"))
-
-
-def _where(error_output, source: str) -> str:
-    """'hidden' if the traceback's line in the test cell is in its hidden part, else 'visible'."""
-    lines = source.splitlines()
-    begin = next((i + 1 for i, line in enumerate(lines) if line.strip() == nbu.HIDDEN_BEGIN), None)
-    if begin is None:
-        return "visible"
-    for entry in error_output.get("traceback", []):
-        match = re.search(r"Cell In\[\d+\], line (\d+)", ANSI.sub("", entry))
-        if match:
-            return "hidden" if int(match.group(1)) > begin else "visible"
-    return "hidden"  # no line to go by: say nothing about the hidden tests' content
+    def _write_feedback(self, result: Result, nb) -> None:
+        if not self.setup.feedback_dir:
+            return
+        target = Path(self.setup.feedback_dir) / result.student / f"{self.spec.id}.html"
+        result.feedback = str(feedback.write(result, self.spec, target, nb, scrub=self.scrub))

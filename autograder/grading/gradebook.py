@@ -18,7 +18,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.course.paths import ROOT
 from autograder.course.spec import Spec
-from autograder.grading.engine import Result
+from autograder.grading.results import Result
 
 DEFAULT_DB_URL = f"sqlite:///{ROOT / 'gradebook.db'}"
 
@@ -61,9 +61,13 @@ def copy_assignment(template_url: str, course_url: str, spec: Spec, course_id: s
 
 
 def merge(course_url: str, spec: Spec, result: Result, course_id: str) -> None:
-    """Write one result (graded or rejected) for each of its students."""
+    """Write one result (graded or rejected) for each of its students: the autograded score of every test cell
+    (0 for a rejected submission), and, for written answers, whether a TA must grade them (an unanswered one
+    gets 0 and nbgrader's "No response."). A score a TA already entered is never touched."""
     _alembic_on_path()
     notebook = spec.notebook.removesuffix(".ipynb")
+    tests = {t.grade_id: t for t in result.tests}
+    written = {w.grade_id: w for w in result.written}
     with warnings.catch_warnings(), Gradebook(course_url, course_id) as gb:
         # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; harmless, and noise
         warnings.simplefilter("ignore", SAWarning)
@@ -73,11 +77,20 @@ def merge(course_url: str, spec: Spec, result: Result, course_id: str) -> None:
             gb.update_or_create_submission(spec.id, student, **kwargs)
             submitted = gb.find_submission_notebook(notebook, spec.id, student)
             for grade in submitted.grades:
-                row = result.grades.get(grade.name)
-                grade.auto_score = row["auto_score"] if row else 0.0  # rejected: nothing earns points
-                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+                if grade.name in tests:
+                    test = tests[grade.name]
+                    grade.auto_score = test.score
+                    grade.needs_manual_grade = test.review or grade.manual_score is not None
+                elif grade.name in written:
+                    answered = written[grade.name].answered and result.status != "rejected"
+                    grade.auto_score = None if answered else 0.0
+                    grade.needs_manual_grade = answered and grade.manual_score is None
+                else:  # 0-point cells (the student's name): nothing to grade
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
             for comment in submitted.comments:
-                comment.auto_comment = result.comments.get(comment.name, "No response.")
+                answer = written.get(comment.name)
+                comment.auto_comment = None if answer and answer.answered else "No response."
             gb.db.commit()
 
 

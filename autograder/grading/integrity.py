@@ -8,18 +8,14 @@ metadata changed) cannot change what is graded; each such change is reported as 
 
 `identify` tells a notebook of another homework, or one not made from a release, from a real submission.
 
-`Redact` and `Report` are nbconvert preprocessors for the feedback: hidden tests never appear in it, neither as
-code nor inside outputs (a traceback from a hidden test, or a submission that printed the test's source).
 """
 
 from __future__ import annotations
 
 import copy
-import html
 from dataclasses import dataclass, field
 
 import nbformat
-from nbgrader.preprocessors.base import NbGraderPreprocessor
 
 from autograder.course import cells as nbu
 from autograder.course import identify as course_identify
@@ -133,86 +129,3 @@ def _compare_metadata(ref, cell, notes: list[str]) -> None:
     if changed:
         gid = nbu.grade_id(ref)
         notes.append(f"cell {gid}: nbgrader metadata changed ({', '.join(changed)}): the instructor's was used")
-
-
-# -- feedback -------------------------------------------------------------------------------------------------
-
-
-def secret_lines(source_nb) -> set[str]:
-    """Lines of hidden tests and solutions that appear nowhere public (long enough to be telling)."""
-    secret, public = set(), set()
-    for cell in source_nb.cells:
-        hidden = nbu.regions(cell.source, nbu.HIDDEN_BEGIN, nbu.HIDDEN_END)
-        solution = (
-            nbu.regions(cell.source, nbu.SOLUTION_BEGIN, nbu.SOLUTION_END) if nbu.meta(cell).get("solution") else []
-        )
-        lines = {line.strip() for block in hidden + solution for line in block.splitlines()}
-        secret |= {line for line in lines if len(line) >= MIN_SECRET_LINE}
-        public |= {line.strip() for line in cell.source.splitlines()} - lines
-    return secret - public
-
-
-def redact_text(text: str, secrets: set[str]) -> str:
-    if not secrets or not text:
-        return text
-    lines = text.split("\n")
-    out = [REDACTED if any(s in line for s in secrets) else line for line in lines]
-    return "\n".join(out)
-
-
-class Redact(NbGraderPreprocessor):
-    """Feedback never shows hidden tests: sources are cleared by nbgrader's ClearHiddenTests before this runs;
-    here, outputs that quote secret lines lose those lines, and errors raised in cells with hidden tests show
-    only their message (an IPython traceback quotes the failing hidden line and its neighbours)."""
-
-    def preprocess(self, nb, resources):
-        self.secrets = resources["autograder_feedback"]["secrets"]
-        self.hidden_cells = resources["autograder_feedback"]["hidden_cells"]
-        return super().preprocess(nb, resources)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        hidden = nbu.grade_id(cell) in self.hidden_cells
-        for out in cell.get("outputs", []):
-            kind = out.get("output_type")
-            if kind == "stream":
-                out.text = redact_text(out.text, self.secrets)
-            elif kind == "error":
-                out.evalue = redact_text(str(out.get("evalue", "")), self.secrets)
-                if hidden:
-                    out.traceback = [
-                        f"{out.ename}: {out.evalue}",
-                        "(raised in this cell's tests; hidden tests are not shown)",
-                    ]
-                else:
-                    out.traceback = [redact_text(line, self.secrets) for line in out.get("traceback", [])]
-            for mime, value in list(out.get("data", {}).items()):
-                if isinstance(value, str) and mime.startswith("text/"):
-                    out.data[mime] = redact_text(value, self.secrets)
-        return cell, resources
-
-
-class Report(NbGraderPreprocessor):
-    """A first cell that states the autograded result, the limits the submission ran under, and every note."""
-
-    def preprocess(self, nb, resources):
-        text = resources["autograder_feedback"]["report"]
-        cell = nbformat.v4.new_markdown_cell(text)
-        cell.metadata["nbgrader"] = {
-            "grade_id": "autograder_report",
-            "locked": True,
-            "grade": False,
-            "solution": False,
-            "schema_version": 3,
-        }
-        nb.cells.insert(0, cell)
-        return nb, resources
-
-
-def report_markdown(title: str, lines: list[str], sections: dict[str, list[str]]) -> str:
-    out = [f"### {html.escape(title)}", "", *[f"- {html.escape(line)}" for line in lines]]
-    for heading, items in sections.items():
-        if items:
-            out += ["", f"**{html.escape(heading)}**", "", *[f"- {html.escape(i)}" for i in items]]
-    return "\n".join(out)

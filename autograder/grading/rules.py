@@ -12,13 +12,16 @@ text of the cells the student wrote, never by asking the kernel (whatever the ke
 4. dynamic access that could reach anything (`eval`/`exec`/`__import__`/`import_module` of a computed string,
    `getattr` with a computed name, `globals()`, `sys.modules`, a subprocess) cannot be decided: `NeedsReview`.
 
-Instructor cells are trusted: a student's function may call the setup's helpers. Standard library only.
+Instructor cells are trusted: a student's function may call the setup's helpers.
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+
+from autograder.grading.source import parse as _parse
+from autograder.grading.source import top_level_bindings as _top_level_bindings
 
 AUTODIFF_MODULES = (
     "torch.autograd",
@@ -41,8 +44,15 @@ AUTODIFF_ATTRIBUTES = {
     "enable_grad",
     "set_grad_enabled",
     "forward_ad",
+    "make_dual",
+    "unpack_dual",
     "jacfwd",
     "jacrev",
+    "jvp",
+    "vjp",
+    "jacobian",
+    "hessian",
+    "autograd",
 }
 DYNAMIC_CALLS = {"eval", "exec", "compile", "__import__", "globals", "vars", "locals", "breakpoint"}
 DYNAMIC_MODULES = ("subprocess", "multiprocessing", "ctypes", "pickle", "marshal", "dill", "os.system", "os.popen")
@@ -136,58 +146,12 @@ RULES = {"autodiff": _autodiff, "torch": _torch, "nn.Module": _nn_module}
 # -- the analysis -------------------------------------------------------------------------------------------------
 
 
-def _parse(source: str) -> ast.Module | None:
-    try:
-        return ast.parse(_strip_magics(source))
-    except SyntaxError:
-        return None
-
-
-def _strip_magics(source: str) -> str:
-    """IPython lines (`%matplotlib inline`, `!pip ...`) become blank lines, so line numbers stay right."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-
-
-def _top_level_bindings(tree: ast.Module) -> list[tuple[str, ast.AST]]:
-    out = []
-    for stmt in tree.body:
-        for name in _bound_by(stmt):
-            out.append((name, stmt))
-    return out
-
-
-def _bound_by(stmt: ast.AST) -> list[str]:
-    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [stmt.name]
-    if isinstance(stmt, ast.Import | ast.ImportFrom):
-        return [(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"]
-    names = []
-    targets: list[ast.AST] = []
-    if isinstance(stmt, ast.Assign):
-        targets = stmt.targets
-    elif isinstance(stmt, ast.AnnAssign | ast.AugAssign):
-        targets = [stmt.target]
-    elif isinstance(stmt, ast.For | ast.AsyncFor):
-        targets = [stmt.target]
-    elif isinstance(stmt, ast.With | ast.AsyncWith):
-        targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
-    for target in targets:
-        names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
-    if isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try | ast.AsyncFor | ast.AsyncWith):
-        for child in ast.iter_child_nodes(stmt):
-            if isinstance(child, ast.stmt):
-                names += _bound_by(child)
-        for handler in getattr(stmt, "handlers", []):
-            for child in handler.body:
-                names += _bound_by(child)
-    return names
-
-
 class _Analysis:
     def __init__(self, student, instructor, before) -> None:
         self.bindings: dict[str, list[Binding]] = {}
         self.aliases: dict[str, str] = {}  # local name -> qualified name (imports and plain aliases)
         self.trusted: set[str] = set()  # names instructor cells bind (safe unless the student rebinds them)
+        self.own_attributes: set[str] = set()  # methods and `self.x` attributes of the student's own classes
         for _label, _position, source in sorted(instructor, key=lambda c: c[1]):
             tree = _parse(source)
             if tree is None:
@@ -204,6 +168,7 @@ class _Analysis:
             for name, stmt in _top_level_bindings(tree):
                 self.bindings.setdefault(name, []).append(Binding(name, stmt, label, position))
                 self._alias(name, stmt)
+            self.own_attributes |= _defined_attributes(tree)
 
     def _alias(self, name: str, stmt: ast.AST) -> None:
         """Record `name` as an alias of a module or attribute when the statement makes it one."""
@@ -238,6 +203,8 @@ class _Analysis:
         """Forbidden and undecidable uses reachable from the student's binding of `name`."""
         found: list[Use] = []
         unsure: list[Use] = []
+        self.own_uses: list[Use] = []  # `.backward`/`.grad` where the student's own classes define them
+        self.saw_torch = False
         seen: set[int] = set()
         todo = [b for b in self.bindings.get(name, [])[-1:]]
         while todo:
@@ -245,10 +212,18 @@ class _Analysis:
             if id(binding.node) in seen:
                 continue
             seen.add(id(binding.node))
-            for node in ast.walk(binding.node):
+            switched_off = _switching_autodiff_off(binding.node)
+            for node, local in _scoped_walk(binding.node):
+                if isinstance(node, ast.Name) and node.id in local:
+                    continue  # a parameter or local variable, whatever the top level binds under that name
+                if id(node) in switched_off:
+                    continue
                 self._inspect(node, binding, rule, found, unsure)
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.bindings:
                     todo += self.bindings[node.id][-1:]
+        if self.own_uses and self.saw_torch and not found:
+            first = self.own_uses[0]
+            unsure.append(Use(f"{first.what}, which may be torch's as well as your class's", first.cell, first.line))
         return found, unsure
 
     def _inspect(self, node, binding: Binding, rule, found: list[Use], unsure: list[Use]) -> None:
@@ -271,16 +246,23 @@ class _Analysis:
                     doubt(f"import of {module}")
         elif isinstance(node, ast.Attribute):
             qualified = self.qualify(node)
+            if qualified and qualified.split(".")[0] in ("torch", "functorch", "jax", "autograd", "tensorflow"):
+                self.saw_torch = True
             if qualified and rule(qualified):
                 hit(qualified)
             elif rule(f"object.{node.attr}") and rule is not _nn_module:
-                hit(f".{node.attr}")
+                if node.attr in self.own_attributes:
+                    self.own_uses.append(Use(f".{node.attr}", binding.cell, line))
+                else:
+                    hit(f".{node.attr}")
             elif node.attr in DYNAMIC_ATTRIBUTES:
                 doubt(f".{node.attr}")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             qualified = self.aliases.get(node.id)
             if node.id in self.bindings or node.id in self.trusted and qualified is None:
                 return
+            if qualified and qualified.split(".")[0] in ("torch", "functorch", "jax", "autograd", "tensorflow"):
+                self.saw_torch = True
             if qualified and rule(qualified):
                 hit(f"{node.id} ({qualified})")
             elif qualified and any(qualified.startswith(m) for m in DYNAMIC_MODULES):
@@ -328,3 +310,85 @@ class _Analysis:
                 hit(f"import of {strings[0]}")
             elif not strings:
                 doubt("an import of a computed module name")
+
+
+def _defined_attributes(tree: ast.Module) -> set[str]:
+    """Method names of the classes a cell defines, and attributes it assigns (`self.grad = ...`)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            names |= {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+            names |= {
+                t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+            }
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+    return names
+
+
+def _parameters(args: ast.arguments) -> set[str]:
+    every = args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]
+    return {a.arg for a in every}
+
+
+def _function_locals(node) -> set[str]:
+    """Parameters and names assigned in a function's own body (not in functions nested in it), minus `global`."""
+    names = _parameters(node.args)
+    declared_global = set()
+    todo = list(node.body)
+    while todo:
+        sub = todo.pop()
+        if isinstance(sub, ast.Global):
+            declared_global |= set(sub.names)
+        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store | ast.Del):
+            names.add(sub.id)
+        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(sub.name)
+            continue
+        elif isinstance(sub, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in sub.names}
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            names.add(sub.name)
+        if not isinstance(sub, ast.Lambda):
+            todo += list(ast.iter_child_nodes(sub))
+    return names - declared_global
+
+
+def _scoped_walk(node: ast.AST, local: frozenset = frozenset()):
+    """Every node under `node` with the names that are local (or closure variables) where it stands."""
+    yield node, local
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        for outer in [*node.decorator_list, *node.args.defaults, *[d for d in node.args.kw_defaults if d]]:
+            yield from _scoped_walk(outer, local)
+        inner = local | _function_locals(node)
+        for stmt in node.body:
+            yield from _scoped_walk(stmt, inner)
+    elif isinstance(node, ast.Lambda):
+        for outer in [*node.args.defaults, *[d for d in node.args.kw_defaults if d]]:
+            yield from _scoped_walk(outer, local)
+        yield from _scoped_walk(node.body, local | _parameters(node.args))
+    elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+        targets = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        for child in ast.iter_child_nodes(node):
+            yield from _scoped_walk(child, local | targets)
+    else:
+        for child in ast.iter_child_nodes(node):
+            yield from _scoped_walk(child, local)
+
+
+def _switching_autodiff_off(tree: ast.AST) -> set[int]:
+    """Nodes that turn autodiff off, which no rule forbids: `requires_grad=False`, `.requires_grad_(False)`,
+    `set_grad_enabled(False)` (the callee and the keyword)."""
+    off = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "requires_grad" and _is_false(node.value):
+            off.add(id(node))
+        elif isinstance(node, ast.Call) and len(node.args) == 1 and _is_false(node.args[0]):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("set_grad_enabled", "requires_grad_"):
+                off |= {id(n) for n in ast.walk(node.func)}
+    return off
+
+
+def _is_false(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False

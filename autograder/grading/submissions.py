@@ -7,10 +7,13 @@ and what to do, which the grader shows as the result (score 0) instead of failin
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import re
 import shutil
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +50,29 @@ class Rejection:
 
 
 def safe_id(text: str) -> str:
-    """A student id usable as a folder name and an nbgrader student id."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.@-]+", "_", str(text).strip()).strip("._")
-    return cleaned or "unknown"
+    """A student id usable as a folder name and an nbgrader student id. A name that had to be changed gets a
+    short digest of the original, so it can never become another student's id (`alice?` is not `alice_`)."""
+    raw = str(text).strip()
+    cleaned = re.sub(r"[^A-Za-z0-9_.@-]+", "_", raw).strip("._-")
+    if cleaned == raw and cleaned:
+        return cleaned
+    return f"{cleaned or 'unknown'}-{hashlib.sha256(raw.encode()).hexdigest()[:6]}"
+
+
+def unique_students(subs: list[Submission]) -> None:
+    """Two submissions never share an id: the later ones of a repeated id get a digest of their folder (two
+    students called "Bob Smith" in an export without ids stay two students)."""
+    taken = {s.student for s in subs}
+    seen: set[str] = set()
+    for sub in subs:
+        if sub.student in seen:
+            base = f"{sub.student}-{hashlib.sha256(str(sub.folder).encode()).hexdigest()[:6]}"
+            candidate, n = base, 2
+            while candidate in taken:
+                candidate, n = f"{base}-{n}", n + 1
+            sub.student = candidate
+            taken.add(candidate)
+        seen.add(sub.student)
 
 
 def _visible(path: Path, root: Path) -> bool:
@@ -82,7 +105,7 @@ def discover(source: Path, homework: str, notebook_name: str, workdir: Path) -> 
     if metadata is not None:
         return _gradescope_export(metadata)
     subs = []
-    for student_dir in sorted(p for p in source.iterdir() if p.is_dir() and _visible(p, source)):
+    for student_dir in sorted(p for p in source.iterdir() if p.is_dir() and not p.is_symlink() and _visible(p, source)):
         nbgrader_dir = student_dir / homework
         if nbgrader_dir.is_dir():  # nbgrader's submitted/<student>/<assignment>/ layout
             stamp = nbgrader_dir / "timestamp.txt"
@@ -138,12 +161,16 @@ def _gradescope_export(metadata: Path) -> list[Submission]:
 
 
 def pick_notebook(sub: Submission, notebook_name: str) -> Path | Rejection:
-    """The submission's one notebook, or why there is none to grade."""
+    """The submission's one notebook, or why there is none to grade. Symbolic links are never followed: the
+    grader runs as root, and a link could point at any file of the machine."""
     if sub.notebook is not None:
-        return sub.notebook
-    if not sub.folder.is_dir():
-        return Rejection(f"nothing was submitted: upload {notebook_name}")
-    found = notebooks_in(sub.folder)
+        return Rejection(_LINK) if sub.notebook.is_symlink() else sub.notebook
+    if sub.folder.is_symlink() or not sub.folder.is_dir():
+        return Rejection(_LINK if sub.folder.is_symlink() else f"nothing was submitted: upload {notebook_name}")
+    linked = [p for p in sub.folder.rglob("*") if p.is_symlink()]
+    if any(p.suffix == ".ipynb" for p in linked):
+        return Rejection(_LINK)
+    found = [p for p in notebooks_in(sub.folder) if not p.is_symlink()]
     if not found:
         others = sorted(p.name for p in sub.folder.rglob("*") if p.is_file() and _visible(p, sub.folder))
         listing = f" (found: {', '.join(others[:5])})" if others else ""
@@ -154,10 +181,35 @@ def pick_notebook(sub: Submission, notebook_name: str) -> Path | Rejection:
     return found[0]
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode | Rejection:
+_LINK = "the upload is a symbolic link, not a notebook file: upload the .ipynb file itself"
+
+
+def _read_bytes(path: Path, limit: int) -> bytes | Rejection:
+    """The file's bytes, read without following a symbolic link and never more than `limit` + 1 of them."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        return Rejection(_LINK if exc.errno == errno.ELOOP else f"{path.name} cannot be read ({exc.strerror})")
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return Rejection(f"{path.name} is not a regular file: upload the .ipynb file itself")
+        return f.read(limit + 1)
+
+
+def read_notebook(path: Path, limits=None) -> nbformat.NotebookNode | Rejection:
     """Parse a submitted notebook; a Rejection says what is wrong with the file in plain words."""
+    from autograder.course.policy import Limits
+
+    limits = limits or Limits()
     name = path.name
-    raw = path.read_bytes()
+    raw = _read_bytes(path, limits.upload_mb * 1024 * 1024)
+    if isinstance(raw, Rejection):
+        return raw
+    if len(raw) > limits.upload_mb * 1024 * 1024:
+        return Rejection(
+            f"{name} is larger than {limits.upload_mb} MB: clear large outputs (Edit > Clear Outputs of All "
+            "Cells, then Run All once) and upload it again"
+        )
     if not raw.strip():
         return Rejection(f"{name} is empty: save the notebook in Jupyter (File > Save) and upload it again")
     try:
@@ -176,6 +228,9 @@ def read_notebook(path: Path) -> nbformat.NotebookNode | Rejection:
         )
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return Rejection(f"{name} is JSON but not a Jupyter notebook (no list of cells): upload the .ipynb file")
+    if len(data["cells"]) > limits.cells:
+        return Rejection(f"{name} has {len(data['cells'])} cells, more than the {limits.cells} allowed")
+    _sanitize(data)
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 -- nbformat raises many kinds; all mean "not a notebook"
@@ -183,8 +238,30 @@ def read_notebook(path: Path) -> nbformat.NotebookNode | Rejection:
     return nb
 
 
+def _sanitize(data: dict) -> None:
+    """Malformed metadata (a string kernelspec, a list where nbgrader's dict goes) is dropped, not fatal: the
+    grader takes all metadata from the release anyway."""
+    if not isinstance(data.get("metadata"), dict):
+        data["metadata"] = {}
+    for key in ("kernelspec", "language_info"):
+        if key in data["metadata"] and not isinstance(data["metadata"][key], dict):
+            del data["metadata"][key]
+    for cell in data["cells"]:
+        if not isinstance(cell, dict):
+            continue
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+        if "nbgrader" in cell["metadata"] and not isinstance(cell["metadata"]["nbgrader"], dict):
+            del cell["metadata"]["nbgrader"]
+
+
+def digest(sub: Submission) -> str:
+    """One digest of what was submitted (to know whether it changed since it was graded)."""
+    return folder_digest(sub.folder) if sub.notebook is None else sha256(sub.notebook)
+
+
 def sha256(path: Path | None) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else ""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() and not path.is_symlink() else ""
 
 
 def folder_digest(folder: Path) -> str:
@@ -192,7 +269,7 @@ def folder_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     if folder.is_dir():
         for p in sorted(folder.rglob("*")):
-            if p.is_file() and _visible(p, folder):
+            if p.is_file() and not p.is_symlink() and _visible(p, folder):
                 digest.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
     return digest.hexdigest()
 

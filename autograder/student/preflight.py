@@ -25,11 +25,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from autograder.authoring.execute import INLINE_BACKEND
 from autograder.course import cells as nbu
 from autograder.course import policy
 from autograder.course.identify import homework_of
-from autograder.course.paths import data_root, tool_env
+from autograder.course.paths import INLINE_BACKEND, data_root, tool_env
 from autograder.course.policy import Limits, placeholder
 from autograder.course.spec import Spec, select
 from autograder.pdf.export import NAME_ID, student_name

@@ -1,20 +1,25 @@
-"""The student's kernel in a sandbox: resource limits, no network, an unprivileged user, instructor files hidden.
+"""The student's kernel in a sandbox. The grader starts every kernel through this file's launcher
+(`python sandbox.py launch POLICY -- KERNEL_ARGV`), which applies the policy and execs the kernel.
 
-The grader starts every student kernel through this file's launcher (`python sandbox.py launch CONFIG -- ARGV`),
-which applies each layer the platform allows and then execs the kernel:
+Isolation levels (`Policy.isolation`):
+- `full` (the default for grading; needs root and namespaces): the kernel gets
+  - its own network namespace (no network at all: the grader talks to it over Unix sockets);
+  - its own PID namespace, whose first process is a small init of ours: it forwards signals to the kernel,
+    reaps orphans, and stops every process of the submission when together they use more memory than the
+    limit (proportional set size, so shared pages count once); when the kernel ends, everything it left ends;
+  - its own root file system, built from an allowlist: the system folders, the Python installation and the
+    data, read-only, plus one size-limited tmpfs for everything it may write (its working folder, /tmp,
+    /var/tmp, /dev/shm). Nothing else of the machine exists there: not the host's /tmp, the checkout, the
+    instructor's sources, other submissions or the gradebook. Symbolic links on the way to an allowed path
+    are recreated, so a symlinked virtualenv or data folder works, and so do paths with spaces;
+  - an unprivileged uid (one per grading slot), with no way back to root.
+- `user` (root, without namespaces): only the unprivileged uid and the limits; files are protected by their
+  permissions alone and the network is reachable. The grader must be told so (--isolation user).
+- `none`: limits only; the kernel runs as the grader. For the instructor's own notebooks (check, solutions) and a
+  student's own machine (preflight), or an explicit `--isolation none`.
+Resource limits apply at every level: memory, file size, CPU seconds, processes, no core dumps.
 
-- resource limits (always): address space for data (RLIMIT_DATA, the memory limit; RLIMIT_AS would also count
-  the gigabytes torch maps but never touches), largest file written, CPU seconds, processes, no core dumps;
-- a network namespace (root, or unprivileged user namespaces): the kernel has no network at all. The grader
-  talks to it over Unix sockets (jupyter's `ipc` transport), which need no network;
-- a mount namespace: private empty /tmp, /var/tmp and /dev/shm, and every instructor path (source/ with the
-  hidden tests, the gradebook, build/, .git, the grader's scratch folders, the output folder) covered by an
-  empty read-only tmpfs (folders) or /dev/null (files);
-- an unprivileged user (root graders only): one uid per worker slot (no /etc/passwd entry needed), so
-  kernels of two slots cannot signal or read each other, and everything it can write is its own folder.
-
-This file is also run as a script by the launcher, before the kernel exists: it imports only the standard
-library and nothing from the `autograder` package.
+This file runs as a script before the kernel exists: standard library only, nothing from the package.
 """
 
 from __future__ import annotations
@@ -23,43 +28,23 @@ import ctypes
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG = 1
 STUDENT_UID_BASE, STUDENT_UIDS = 61000, 1000  # kernels run as uids 61000-61999: no system or human user has them
-UID_LOCKS = "/tmp/autograder-kernel-uids"  # the grader's own /tmp (kernels get a private one)
-
-
-def _private_tmp() -> tuple[str, ...]:
-    """Folders each kernel gets an empty private copy of. One that holds this checkout or the interpreter (a
-    clone under /tmp, say) stays shared, or the kernel could not reach its own python and working folder."""
-    here = [
-        os.path.realpath(sys.prefix),
-        str(__import__("pathlib").Path(__file__).resolve().parents[3]),
-    ]
-    return tuple(t for t in ("/tmp", "/var/tmp", "/dev/shm") if not any(h == t or h.startswith(t + "/") for h in here))
-
-
-PRIVATE_TMP = _private_tmp()
-# What a kernel sees of the machine besides the interpreter, the data and its own folder.
-SYSTEM_FOLDERS = (
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/etc",
-    "/proc",
-    "/dev",
-    "/sys",
-    "/tmp",
-    "/var/tmp",
-)
+UID_LOCKS = "/run/autograder-kernel-uids" if os.path.isdir("/run") else "/tmp/autograder-kernel-uids"
+OUT_OF_MEMORY = 86  # the launcher's exit status when the submission's processes used too much memory
+WATCH_SECONDS = 0.1
+# What a kernel sees of the machine besides the interpreter, the data and its own folders (read-only).
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys", "/opt")
+DEVICES = ("null", "zero", "full", "random", "urandom")
 # Environment passed to the student's kernel: nothing else of the grader's (tokens, credentials) gets through.
 ENV_KEEP = (
     "PATH",
@@ -76,22 +61,21 @@ ENV_KEEP = (
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
 )
-# The probe's own child, which only imports ipykernel.
-PROBE_LIMITS = {"cell_seconds": 60, "notebook_seconds": 120, "memory_mb": 4096, "file_mb": 64, "processes": 512}
-# Read by OpenMP (and so torch), MKL and OpenBLAS when they start; set from Limits.threads.
+# Read by OpenMP (and so torch), MKL and OpenBLAS when they start; set from the limits' `threads`.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+PROBE_LIMITS = {"cell_seconds": 60, "notebook_seconds": 120, "memory_mb": 4096, "file_mb": 64, "processes": 512}
 
 
 @dataclass
 class Policy:
-    """Everything the launcher applies to one kernel (written as JSON next to the kernel's socket folder)."""
+    """Everything the launcher applies to one kernel (written as JSON beside the kernel's folders)."""
 
     limits: dict  # autograder.course.policy.Limits as a dict (this file imports nothing from the package)
-    workdir: str
+    workdir: str  # the kernel's working folder on the host (copied into its private file system)
     uid: int | None = None  # switch to this uid/gid (root graders only)
-    isolate_network: bool = True
-    hide: list[str] = field(default_factory=list)  # instructor paths to cover
-    expose: list[str] = field(default_factory=list)  # paths the kernel's user must reach (interpreter, data)
+    isolation: str = "full"  # "full", "user" or "none"
+    expose: list[str] = field(default_factory=list)  # read-only paths the kernel needs (interpreter, data)
+    writable: list[str] = field(default_factory=list)  # host folders bound read-write (the kernel's sockets)
     env: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -102,25 +86,7 @@ class Policy:
         return cls(**json.loads(text))
 
 
-# ---------------------------------------------------------------------------------------------------------
-# What the platform allows, probed once per grader process in a throw-away child.
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    root: bool
-    network_namespace: bool
-    mount_namespace: bool
-    switch_user: bool
-
-    def describe(self) -> str:
-        parts = [
-            "no network" if self.network_namespace else "network NOT isolated (the platform refuses namespaces)",
-            "instructor files hidden" if self.mount_namespace else "instructor files protected by permissions only",
-            "an unprivileged user" if self.switch_user else "the grader's own user (run as root to switch)",
-        ]
-        return ", ".join(parts)
-
+# -- system calls ------------------------------------------------------------------------------------------------
 
 _libc = None
 
@@ -132,34 +98,58 @@ def _lib():
     return _libc
 
 
-def _unshare(flags: int) -> None:
-    if _lib().unshare(flags) != 0:
+def _check(result: int, what: str) -> None:
+    if result != 0:
         err = ctypes.get_errno()
-        raise OSError(err, f"unshare({flags:#x}): {os.strerror(err)}")
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _unshare(flags: int) -> None:
+    _check(_lib().unshare(flags), f"unshare({flags:#x})")
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     args = [s.encode() if isinstance(s, str) else s for s in (source, target, fstype, data)]
-    if _lib().mount(args[0], args[1], args[2], ctypes.c_ulong(flags), args[3]) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+    _check(_lib().mount(args[0], args[1], args[2], ctypes.c_ulong(flags), args[3]), f"mount {source} on {target}")
 
 
-def _enter_namespaces(network: bool, mounts: bool) -> None:
-    """Unshare the network and/or mount namespaces; unprivileged users go through a user namespace first."""
-    flags = (CLONE_NEWNET if network else 0) | (CLONE_NEWNS if mounts else 0)
-    if not flags:
-        return
-    if os.geteuid() == 0:
-        _unshare(flags)
-        return
-    uid, gid = os.geteuid(), os.getegid()
-    _unshare(CLONE_NEWUSER | flags)
-    # Map our own ids to themselves: files keep their owners, and we keep the namespace's capabilities
-    # (enough to mount) until the kernel is exec'd.
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as f:
-            f.write(text)
+def _die_with_parent() -> None:
+    _lib().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+# -- what the platform allows, probed once per grader process -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    root: bool
+    namespaces: bool  # mount, network and PID namespaces, and a private root file system
+    switch_user: bool  # a kernel started as an unprivileged uid can reach its interpreter
+
+    def supports(self, isolation: str) -> bool:
+        if isolation == "full":
+            return self.namespaces and self.switch_user
+        if isolation == "user":
+            return self.switch_user
+        return True
+
+    def why_not(self, isolation: str) -> str:
+        missing = []
+        if isolation in ("full", "user") and not self.root:
+            missing.append("the grader is not root, so kernels cannot run as an unprivileged user")
+        elif isolation in ("full", "user") and not self.switch_user:
+            missing.append("a kernel running as an unprivileged user cannot reach the Python installation")
+        if isolation == "full" and not self.namespaces:
+            missing.append("this platform refuses mount, network or PID namespaces")
+        return "; ".join(missing)
+
+
+def describe(isolation: str) -> str:
+    return {
+        "full": "no network, a private file system, its own processes, an unprivileged user",
+        "user": "an unprivileged user only (ISOLATION REDUCED: files protected by permissions, network reachable)",
+        "none": "NO ISOLATION: the submission ran with the grader's own rights",
+    }[isolation]
 
 
 def _works(fn) -> bool:
@@ -175,15 +165,45 @@ def _works(fn) -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def _mount_private_tmp() -> None:
-    _enter_namespaces(False, True)
+def _try_namespaces() -> None:
+    _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+    if not _works(_try_private_root):
+        raise OSError("no private root")
+
+
+def _try_private_root() -> None:
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+    target = "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+    os.mkdir(os.path.join(target, "proc"))
+    _mount("proc", os.path.join(target, "proc"), "proc", MS_NOSUID | MS_NODEV)
+
+
+def probe(workdir: str, expose: list[str], uid: int = STUDENT_UID_BASE) -> Capabilities:
+    """Which isolation this machine allows. The user switch is tried for real: a python started through the
+    launcher as the kernel's user, in the file system it would get."""
+    root = os.geteuid() == 0
+    namespaces = root and _works(_try_namespaces)
+    switch = False
+    if root:
+        import subprocess
+        import tempfile
+
+        os.makedirs(workdir, exist_ok=True)
+        os.chown(workdir, uid, uid)
+        isolation = "full" if namespaces else "user"
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=os.path.dirname(workdir)) as f:
+            f.write(Policy(dict(PROBE_LIMITS), workdir, uid=uid, isolation=isolation, expose=expose).to_json())
+            f.flush()
+            check = "import importlib.util as u; open(u.find_spec('ipykernel').origin).read(1)"
+            command = launcher_command(f.name, [sys.executable, "-c", check])
+            proc = subprocess.run(command, capture_output=True, timeout=120)
+            switch = proc.returncode == 0
+    return Capabilities(root=root, namespaces=namespaces, switch_user=switch)
 
 
 def claim_uid():
-    """A kernel uid no other grader on this machine is using, held (flock) until the returned file is closed:
-    a uid's processes are all killed between submissions, so two graders must never share one."""
+    """A kernel uid no other grader on this machine is using, held (flock) until the returned file is closed."""
     import fcntl
 
     os.makedirs(UID_LOCKS, mode=0o700, exist_ok=True)
@@ -198,109 +218,99 @@ def claim_uid():
     raise RuntimeError(f"all {STUDENT_UIDS} kernel uids are in use (locks in {UID_LOCKS})")
 
 
-def probe(workdir: str, expose: list[str], uid: int = STUDENT_UID_BASE) -> Capabilities:
-    """Which layers work here. The user switch is tried for real: a python started through the launcher as the
-    kernel's user, with the mounts it would get (an interpreter in a private folder needs them)."""
-    root = os.geteuid() == 0
-    network = _works(lambda: _enter_namespaces(True, False))
-    mounts = _works(_mount_private_tmp)
-    switch = False
-    if root:
-        import subprocess
-        import tempfile
-
-        os.makedirs(workdir, exist_ok=True)
-        os.chown(workdir, uid, uid)
-        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=os.path.dirname(workdir)) as f:
-            policy = Policy(
-                dict(PROBE_LIMITS), workdir, uid=uid, isolate_network=network, expose=expose if mounts else []
-            )
-            f.write(policy.to_json())
-            f.flush()
-            # the kernel's user must reach the interpreter, the standard library and site-packages
-            check = "import importlib.util as u; open(u.find_spec('ipykernel').origin).read(1)"
-            cmd = launcher_command(f.name, [sys.executable, "-c", check])
-            proc = subprocess.run(cmd, capture_output=True, timeout=120)
-            switch = proc.returncode == 0
-    return Capabilities(root=root, network_namespace=network, mount_namespace=mounts, switch_user=switch)
+def kill_user(uid: int) -> None:
+    """Kill every process of `uid` (what a submission left behind), from a child that becomes that user."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)  # as an unprivileged user: exactly that user's processes
+        except ProcessLookupError:
+            pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The launcher: runs as the grader's user, applies the policy, execs the kernel.
+# -- the private file system --------------------------------------------------------------------------------------
 
 
-def _hide(paths: list[str]) -> None:
-    _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
-    for target in PRIVATE_TMP:
-        if os.path.isdir(target):
-            _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=512m,mode=1777")
-    for path in paths:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0")
-        elif os.path.exists(path):
-            _mount("/dev/null", path, None, MS_BIND)
+def _mirror(root: str, path: str, bound: list[str], writable: bool = False) -> None:
+    """Make `path` (and the symbolic links on the way to it) exist inside `root` as on the host, bound from the
+    host read-only (or read-write). `bound` lists what is already bound (a path under one needs nothing)."""
+    path = os.path.abspath(path)
+    parts = path.strip("/").split("/")
+    host = "/"
+    for i, part in enumerate(parts):
+        host = os.path.join(host, part)
+        inside = root + host
+        if os.path.islink(host):
+            if not os.path.lexists(inside):
+                os.makedirs(os.path.dirname(inside), exist_ok=True)
+                os.symlink(os.readlink(host), inside)
+            rest = "/".join(parts[i + 1 :])
+            target = os.path.realpath(host)
+            _mirror(root, os.path.join(target, rest) if rest else target, bound, writable)
+            return
+    covered = any(path == b or path.startswith(b.rstrip("/") + "/") for b in bound)
+    if not os.path.exists(path) or (covered and not writable):
+        return
+    bound.append(path)
+    inside = root + path
+    if os.path.isdir(path):
+        os.makedirs(inside, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(inside), exist_ok=True)
+        open(inside, "a").close()
+    _mount(path, inside, None, MS_BIND | MS_REC)
+    if not writable:
+        _mount("none", inside, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_REC)
 
 
-def hide_all_but(root, keep) -> list[str]:
-    """Entries under `root` to cover so that only the `keep` paths, and the folders leading to them, stay
-    visible. Symbolic links are left alone: what they point to is covered or kept in its own place."""
-    from pathlib import Path
+def build_root(policy: Policy, root: str) -> None:
+    """The kernel's file system under `root` (a fresh tmpfs of the file size limit): see the module docstring."""
+    size = max(16, int(policy.limits.get("file_mb", 256))) + 16
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=0755")
+    bound: list[str] = []
+    folders = [(f, False) for f in set(SYSTEM_FOLDERS) | set(policy.expose)] + [(f, True) for f in policy.writable]
+    for folder, writable in sorted(folders, key=lambda item: len(item[0])):  # parents before what they contain
+        _mirror(root, folder, bound, writable)
+    for folder in ("tmp", "var/tmp", "dev/shm"):
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
+        os.chmod(os.path.join(root, folder), 0o1777)
+    for device in DEVICES:
+        target = os.path.join(root, "dev", device)
+        open(target, "a").close()
+        _mount(f"/dev/{device}", target, None, MS_BIND)
+    os.symlink("/proc/self/fd", os.path.join(root, "dev", "fd"))
+    os.makedirs(os.path.join(root, "proc"), exist_ok=True)
+    _mount("proc", os.path.join(root, "proc"), "proc", MS_NOSUID | MS_NODEV)
+    work = root + os.path.abspath(policy.workdir)
+    shutil.copytree(policy.workdir, work, symlinks=True, dirs_exist_ok=True)
+    if policy.uid is not None:
+        for folder, _, files in os.walk(work):
+            os.lchown(folder, policy.uid, policy.uid)
+            for name in files:
+                os.lchown(os.path.join(folder, name), policy.uid, policy.uid)
 
-    root, keep = Path(root), [Path(k) for k in keep]
-    if not root.is_dir() or root.is_symlink() or any(k == root for k in keep):
-        return []
-    hidden = []
-    for entry in sorted(root.iterdir()):
-        if entry.is_symlink():
-            continue
-        on_path = [k for k in keep if k.is_relative_to(entry)]
-        if not on_path:
-            hidden.append(str(entry))
-        elif entry not in on_path:
-            hidden += hide_all_but(entry, on_path)
-    return hidden
 
-
-def _traversable(path: str) -> bool:
-    return bool(os.stat(path).st_mode & 0o001)
-
-
-def _expose(paths: list[str]) -> None:
-    """Make each path reachable by any user although a folder above it is private (a python installed under
-    /root, say): that folder is covered by an empty tmpfs holding only the way to the path. The rest of the
-    private folder (the grader's home, its keys) stays out of sight."""
-    staging_root = "/tmp"  # already a private tmpfs in this namespace
-    for n, path in enumerate(paths):
-        parts = os.path.realpath(path).split(os.sep)[1:]
-        for depth in range(1, len(parts)):
-            folder = os.sep + os.path.join(*parts[:depth])
-            if _traversable(folder):
-                continue
-            child = os.path.join(folder, parts[depth])
-            staging = os.path.join(staging_root, f".expose-{os.getpid()}-{n}-{depth}")
-            os.mkdir(staging)
-            _mount(child, staging, None, MS_BIND | MS_REC)
-            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
-            os.mkdir(child, 0o755)
-            _mount(staging, child, None, MS_BIND | MS_REC)
-            if _lib().umount2(staging.encode(), 2) != 0:  # MNT_DETACH
-                raise OSError(ctypes.get_errno(), f"umount {staging}")
-            os.rmdir(staging)
+# -- the launcher -------------------------------------------------------------------------------------------------
 
 
 def _set_limits(limits: dict) -> None:
     mb = 1024 * 1024
-    wall = limits["notebook_seconds"]
     for which, value in (
-        (resource.RLIMIT_DATA, limits["memory_mb"] * mb),
-        (resource.RLIMIT_FSIZE, limits["file_mb"] * mb),
+        (resource.RLIMIT_DATA, int(limits["memory_mb"]) * mb),
+        (resource.RLIMIT_FSIZE, int(limits["file_mb"]) * mb),
         # CPU seconds over all threads: a backstop for processes left behind, the wall clock is the real limit
-        (resource.RLIMIT_CPU, 4 * wall + 60),
+        (resource.RLIMIT_CPU, 4 * int(limits["notebook_seconds"]) + 60),
         (resource.RLIMIT_CORE, 0),
     ):
         resource.setrlimit(which, (value, value))
-    if os.geteuid() == 0:  # RLIMIT_NPROC counts per user: only meaningful for a slot's own uid
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+    if os.geteuid() == 0:  # RLIMIT_NPROC counts per user: meaningful for a slot's own uid
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["processes"]), int(limits["processes"])))
 
 
 def _connection_copy(argv: list[str], workdir: str, uid: int | None) -> list[str]:
@@ -336,48 +346,108 @@ def _kernel_env(policy: Policy) -> dict[str, str]:
     return env
 
 
-def launch(config_path: str, argv: list[str]) -> None:
-    """Apply the policy in `config_path` to this process, then exec the kernel `argv` (never returns)."""
-    with open(config_path) as f:
-        policy = Policy.from_json(f.read())
-    argv = _connection_copy(argv, policy.workdir, policy.uid)  # before /tmp, where it may be, is covered
-    mounts = bool(policy.hide or policy.expose)
-    _enter_namespaces(policy.isolate_network, mounts)
-    if mounts:
-        _hide(policy.hide)
-        _expose(policy.expose)
-    env = _kernel_env(policy)
+def _become(policy: Policy) -> None:
+    """Drop to the kernel's uid for good."""
+    if policy.uid is None:
+        return
+    os.setgroups([])
+    os.setgid(policy.uid)
+    os.setuid(policy.uid)
+    try:  # never exec student code with a way back to root
+        os.setuid(0)
+    except PermissionError:
+        return
+    raise SystemExit("sandbox: could not drop root privileges; refusing to start the kernel")
+
+
+def _exec_kernel(policy: Policy, argv: list[str], env: dict[str, str], root: str | None) -> None:
+    if root is not None:
+        os.chroot(root)
     _set_limits(policy.limits)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the kernel installs its own handler
-    if policy.uid is not None:
-        os.setgroups([])
-        os.setgid(policy.uid)
-        os.setuid(policy.uid)
-        try:  # never exec student code with a way back to root
-            os.setuid(0)
-        except PermissionError:
-            pass
-        else:
-            raise SystemExit("sandbox: could not drop root privileges; refusing to start the kernel")
+    _become(policy)
     os.chdir(policy.workdir)
     os.umask(0o077)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the kernel installs its own handler
     os.execve(argv[0], argv, env)
 
 
-def kill_user(uid: int) -> None:
-    """Kill every process of `uid` (what a submission left behind), from a child that becomes that user."""
-    pid = os.fork()
-    if pid == 0:
+def _pss_kb(proc: str) -> int:
+    """Proportional set size of every process under the PID namespace's /proc, init excluded (kB)."""
+    total = 0
+    for entry in os.listdir(proc):
+        if not entry.isdigit() or entry == "1":
+            continue
         try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)  # as an unprivileged user: exactly that user's processes
-        except ProcessLookupError:  # nothing to kill
-            pass
+            with open(os.path.join(proc, entry, "smaps_rollup"), "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:  # the process ended meanwhile
+            continue
+    return total
+
+
+def _init(policy: Policy, argv: list[str], env: dict[str, str], root: str) -> None:
+    """PID 1 of the submission's namespace: start the kernel, forward signals, reap, watch memory."""
+    _die_with_parent()
+    build_root(policy, root)
+    kernel = os.fork()
+    if kernel == 0:
+        _exec_kernel(policy, argv, env, root)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, lambda number, _frame: os.kill(kernel, number))
+    limit_kb = int(policy.limits["memory_mb"]) * 1024
+    proc = os.path.join(root, "proc")
+    over = False
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            os._exit(1)
+        if pid == kernel:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(OUT_OF_MEMORY if over else (128 - code if code < 0 else code))
+        if pid == 0:
+            if not over and _pss_kb(proc) > limit_kb:
+                over = True
+                os.kill(-1, signal.SIGKILL)  # from PID 1: every other process of the namespace
+            time.sleep(WATCH_SECONDS)
+
+
+def launch(config_path: str, argv: list[str]) -> None:
+    """Apply the policy in `config_path`, then run the kernel `argv` (never returns)."""
+    with open(config_path) as f:
+        policy = Policy.from_json(f.read())
+    argv = _connection_copy(argv, policy.workdir, policy.uid)
+    env = _kernel_env(policy)
+    if policy.isolation != "full":
+        _exec_kernel(policy, argv, env, None)
+    root = os.path.join(os.path.dirname(os.path.abspath(config_path)), f"root-{os.getpid()}")
+    os.makedirs(root, exist_ok=True)
+    _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
+    child = os.fork()
+    if child == 0:
+        try:
+            _init(policy, argv, env, root)
         finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+            os._exit(1)
+    # The launcher stays, as the process the kernel manager knows: it forwards signals to init and mirrors how
+    # the kernel ended (a kill by a signal as the same signal, the memory limit as OUT_OF_MEMORY).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, lambda number, _frame: os.kill(child, number))
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    code = os.waitstatus_to_exitcode(status)
+    if 128 < code < 160 and code != OUT_OF_MEMORY:
+        signal.signal(code - 128, signal.SIG_DFL)
+        os.kill(os.getpid(), code - 128)
+    os._exit(code if code >= 0 else 1)
 
 
 def launcher_command(config_path: str, kernel_argv: list[str]) -> list[str]:
