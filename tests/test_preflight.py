@@ -211,6 +211,23 @@ def test_saved_error_in_an_optional_cell_is_a_warning(spec):
     assert levels(report, "Saved") == ["WARN"] and "optional cell: it costs no points" in texts(report)
 
 
+def test_upload_limits(spec, tmp_path):
+    path = tmp_path / "hwt.ipynb"
+    nbformat.write(student(), str(path))
+    report = pf.Report(path, spec)
+    pf.check_upload(report, path, student(), Limits(upload_mb=20, cells=5))
+    assert levels(report, "Upload") == ["FIX"] and "8 cells; the grader takes notebooks of up to 5 cells" in texts(
+        report
+    )
+    big = student()
+    big.cells[3].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 2**20)]
+    big.cells[3].execution_count = 1
+    nbformat.write(big, str(path))
+    report = pf.Report(path, spec)
+    pf.check_upload(report, path, big, Limits(upload_mb=1))
+    assert levels(report, "Upload") == ["FIX"] and "the grader takes notebooks up to 1 MB" in texts(report)
+
+
 def test_unreadable_file_is_explained(tmp_path):
     bad = tmp_path / "hw3.ipynb"
     bad.write_text("{ not json")

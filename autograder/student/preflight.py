@@ -260,6 +260,25 @@ def check_saved_run(report: Report, nb) -> None:
         report.add(section, OK, f"run top to bottom in order ({len(ran)} code cells), no errors")
 
 
+def check_upload(report: Report, path: Path, nb, limits: Limits) -> None:
+    """What the grader refuses before running anything: a file or a notebook larger than its limits."""
+    section = "Upload"
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > limits.upload_mb:
+        report.add(
+            section,
+            FIX,
+            f"the file is {size_mb:.1f} MB; the grader takes notebooks up to {limits.upload_mb} MB: clear the "
+            "outputs of cells that print or draw a lot, then Restart and Run All again",
+        )
+    if len(nb.cells) > limits.cells:
+        report.add(section, FIX, f"{len(nb.cells)} cells; the grader takes notebooks of up to {limits.cells} cells")
+    if not report.sections.get(section):
+        report.add(
+            section, OK, f"{size_mb:.1f} MB, {len(nb.cells)} cells (the grader takes up to {limits.upload_mb} MB)"
+        )
+
+
 def check_typesetting(report: Report, nb, folder: Path) -> None:
     """The written answers typeset as the PDF does: what LaTeX rejects and what the fonts lack, by cell and line."""
     section = "Written answers in the PDF (typeset with LaTeX, as the pdf command does)"
@@ -417,14 +436,15 @@ def preflight(
     nb = load_notebook(path)
     spec = spec or homework_of(nb, path)
     reference = nbu.read(spec.release_notebook) if spec.release_notebook.exists() else None
+    limits = limits or Limits.for_homework(spec.quick_seconds)
     report = Report(path, spec, program=program)
     check_name(report, nb)
     check_answers(report, nb, reference)
     check_saved_run(report, nb)
+    check_upload(report, path, nb, limits)
     if typeset_answers:
         check_typesetting(report, nb, path.parent)
     if run:
-        limits = limits or Limits.for_homework(spec.quick_seconds)
         check_fresh_run(report, nb, data=data_root(path.parent), limits=limits, log=log)
     return report
 
