@@ -119,7 +119,7 @@ def _cell(cell, tests: dict) -> str:
     if cell.cell_type != "code":
         return ""
     test = tests.get(gid)
-    source = visible_part(cell.source) if test is not None else cell.source
+    source = visible_part(cell.source) if nbu.is_autograded_test(cell) else cell.source
     head = ""
     if test is not None:
         css = "passed" if test.score >= test.max_score else "failed"

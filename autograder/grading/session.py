@@ -173,6 +173,10 @@ class KernelSession(NotebookClient):
 
     # -- cells ------------------------------------------------------------------------------------------------
 
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True  # nbclient interrupts the kernel and stands in an error reply
+        return await super()._async_handle_timeout(timeout, cell)
+
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
 
@@ -182,6 +186,7 @@ class KernelSession(NotebookClient):
     async def async_run(self, cell, index: int, label: str) -> str:
         """Run one cell in the kernel; outputs go into `cell`. Returns "ok", "error", "timeout" or "died"."""
         self.cell_bytes = 0
+        self.timed_out = False
         try:
             await self.async_execute_cell(cell, index, store_history=True)
         except DeadKernelError:
@@ -192,15 +197,15 @@ class KernelSession(NotebookClient):
             cell.outputs = [*cell.get("outputs", []), error_output("CellTimeoutError", "no answer after the limit")]
             return "timeout"
         self._cap_outputs(cell, label)
-        for out in cell.outputs:
-            if out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError":
-                if self.seconds_left() <= 1:
-                    out.evalue = f"the notebook reached its {self.limits.notebook_seconds} s limit"
-                else:
-                    out.evalue = f"the cell ran longer than its {self.limits.cell_seconds} s limit"
-                out.traceback = [f"CellTimeoutError: {out.evalue}"]
-                self.events.append(f"{label}: {out.evalue}; it was interrupted")
-                return "timeout"
+        if self.timed_out:
+            if self.seconds_left() <= 1:
+                why = f"the notebook reached its {self.limits.notebook_seconds} s limit"
+            else:
+                why = f"the cell ran longer than its {self.limits.cell_seconds} s limit"
+            cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+            cell.outputs.append(error_output("CellTimeoutError", why))
+            self.events.append(f"{label}: {why}; it was interrupted")
+            return "timeout"
         return "error" if any(o.get("output_type") == "error" for o in cell.outputs) else "ok"
 
     run = run_sync(async_run)

@@ -53,10 +53,10 @@ def safe_id(text: str) -> str:
     """A student id usable as a folder name and an nbgrader student id. A name that had to be changed gets a
     short digest of the original, so it can never become another student's id (`alice?` is not `alice_`)."""
     raw = str(text).strip()
-    cleaned = re.sub(r"[^A-Za-z0-9_.@-]+", "_", raw).strip("._-")
-    if cleaned == raw and cleaned:
-        return cleaned
-    return f"{cleaned or 'unknown'}-{hashlib.sha256(raw.encode()).hexdigest()[:6]}"
+    cleaned = re.sub(r"[^A-Za-z0-9_.@-]+", "_", raw)
+    if cleaned == raw and raw and not raw.startswith("."):
+        return raw
+    return f"{cleaned.strip('._-') or 'unknown'}-{hashlib.sha256(raw.encode()).hexdigest()[:6]}"
 
 
 def unique_students(subs: list[Submission]) -> None:
@@ -232,7 +232,7 @@ def read_notebook(path: Path, limits=None) -> nbformat.NotebookNode | Rejection:
         return Rejection(f"{name} has {len(data['cells'])} cells, more than the {limits.cells} allowed")
     _sanitize(data)
     try:
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as exc:  # noqa: BLE001 -- nbformat raises many kinds; all mean "not a notebook"
         return Rejection(f"{name} cannot be read as a notebook ({type(exc).__name__}: {str(exc)[:200]})")
     return nb

@@ -24,9 +24,7 @@ import select
 import signal
 import socket
 import struct
-import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -384,9 +382,8 @@ class Runner:
             }
             outcome.review = isinstance(exc, NeedsReview)
         finally:
-            if self.link is not None:
+            if self.link is not None and self.link.msg_id is not None:
                 outcome.kernel_output = self.link.close()
-                self.link = None
             for name in fetched:
                 self.ns.pop(name, None)
             self.ns.update(shadowed)
@@ -454,6 +451,8 @@ class Runner:
             if self.connection is None:
                 raise KernelError("no kernel to ask")
             self.link = _KernelLink(self.connection, self)
+        if self.link.msg_id is None:
+            self.link.open()
         return self.link.request(message)
 
     def _to_kernel(self, fn) -> dict:
@@ -574,8 +573,12 @@ def _update_in_place(old, new) -> bool:
     return False
 
 
+FIRST_PROMPT_SECONDS = 2  # then the runner pings: see _KernelLink.open
+
+
 class _KernelLink:
-    """One conversation with the kernel's server, for the length of one cell."""
+    """The runner's own client on the kernel, connected once; `open()` starts a conversation with the kernel's
+    server for one cell, `close()` ends it."""
 
     def __init__(self, connection: dict, runner: Runner) -> None:
         import zmq
@@ -585,13 +588,25 @@ class _KernelLink:
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(connection)
         self.kc.start_channels(shell=True, iopub=True, stdin=True, hb=False, control=False)
-        self.output = _Capped()
         self.poller = zmq.Poller()
         for channel in (self.kc.stdin_channel, self.kc.shell_channel, self.kc.iopub_channel):
             self.poller.register(channel.socket, zmq.POLLIN)
+        self.msg_id = None
+        self.finished = True
+        self.output = _Capped()
+
+    def open(self) -> None:
+        """Start the kernel's server for this cell. A kernel's input_request to a client whose stdin socket has
+        not finished connecting is dropped by zmq, and both would wait for ever: when the first prompt does not
+        come, the runner pings (the kernel, blocked in input(), reads the ping and asks again, and by then the
+        route to this client exists)."""
+        self.output = _Capped()
         self.msg_id = self.kc.execute(SERVE_CODE, silent=True, store_history=False, allow_stdin=True)
         self.finished = False
-        first = self._next_prompt()
+        first = self._next_prompt(FIRST_PROMPT_SECONDS)
+        if first is None:
+            self.kc.input(json.dumps({"op": "ping"}))
+            first = self._next_prompt()
         if first.get("op") != "ready":
             raise KernelError("the kernel's grading server did not start")
 
@@ -602,18 +617,23 @@ class _KernelLink:
             op = prompt.get("op")
             if op == "result":
                 return prompt
+            if op == "ready":  # a second answer to a ping the first prompt overtook
+                continue
             if op == "callback":
                 self.kc.input(json.dumps(self.runner.run_callback(prompt), separators=(",", ":")))
             else:
                 raise KernelError(f"the kernel sent {op!r} where a result was due")
 
-    def _next_prompt(self) -> dict:
-        """The next message of our conversation; prompts that are not ours (the student's own `input()`)
-        get an empty answer."""
+    def _next_prompt(self, seconds: float | None = None) -> dict | None:
+        """The next message of our conversation (None after `seconds` without one); prompts that are not ours
+        (the student's own `input()`) get an empty answer."""
+        deadline = None if seconds is None else time.monotonic() + seconds
         while True:
             if self.finished:
                 raise KernelError("the kernel's grading server stopped (it raised, or was replaced)")
-            for sock, _ in self.poller.poll(1000):
+            if deadline is not None and time.monotonic() > deadline:
+                return None
+            for sock, _ in self.poller.poll(100 if deadline is not None else 1000):
                 if sock is self.kc.iopub_channel.socket:
                     self._iopub(self.kc.iopub_channel.get_msg(timeout=0))
                 elif sock is self.kc.shell_channel.socket:
@@ -642,7 +662,7 @@ class _KernelLink:
             self.output.write(f"{content.get('ename')}: {content.get('evalue')}\n")
 
     def close(self) -> str:
-        """End the conversation (the kernel returns to idle) and return what the student's code printed."""
+        """End this cell's conversation (the kernel returns to idle); return what the student's code printed."""
         if not self.finished:
             with contextlib.suppress(Exception):
                 self.kc.input(json.dumps({"op": "done"}))
@@ -657,14 +677,5 @@ class _KernelLink:
                         elif sock is self.kc.stdin_channel.socket:
                             self.kc.stdin_channel.get_msg(timeout=0)
                             self.kc.input(json.dumps({"op": "done"}))
-        with contextlib.suppress(Exception):
-            self.kc.stop_channels()
+        self.msg_id = None
         return self.output.text()
-
-
-def format_traceback(exc: BaseException) -> str:  # pragma: no cover -- debugging aid
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("trusted.py is a module")
