@@ -88,7 +88,8 @@ class Report:
         else:
             lines.append(
                 f"Verdict: NOT READY: {count} thing{'s' if count != 1 else ''} marked FIX would cost points. Fix "
-                "them, then Kernel > Restart Kernel and Run All Cells, save, and run preflight again."
+                f"{'them' if count != 1 else 'it'}, then Kernel > Restart Kernel and Run All Cells, save, and run "
+                "preflight again."
             )
         return "\n".join(lines)
 
