@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import ast
 import copy
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -374,6 +376,8 @@ def test_cli_exit_codes(solution_keys):
 # autograded point (complete: READY; an answer missing or visibly wrong: NOT READY)
 
 ACCEPTANCE = ("hw3", "hw4", "hw5")
+# Scores do not depend on the isolation; "none" as in `check` (the sandboxed kinds are the engine tests' business).
+ISOLATION = "none"
 
 
 def quiet(*_) -> None:
@@ -429,11 +433,29 @@ def run_all(nb, folder: Path):
     return nb
 
 
+def grade(spec, notebooks: dict[str, Path]) -> dict:
+    """The grader's results (student -> Result) for notebooks (student -> path), through the grading engine
+    with full isolation, as `python -m autograder grade` grades a class."""
+    from autograder.course.paths import BUILD
+    from autograder.grading import engine
+    from autograder.grading.submissions import Submission
+
+    BUILD.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"preflight-grade-{spec.id}-", dir=BUILD))  # kernels get a private /tmp
+    try:
+        setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation=ISOLATION)
+        grader = engine.Grader(setup)
+        try:
+            return {s: grader.grade(Submission(s, path.parent, notebook=path)) for s, path in notebooks.items()}
+        finally:
+            grader.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 @pytest.mark.slow
 @pytest.mark.homeworks(lambda spec: spec.id in ACCEPTANCE)
 def test_ready_exactly_when_grading_gives_full_points(homework, kit_notebook, tmp_path):
-    from autograder.grading.batch import grade_batch
-
     release, source = nbu.read(kit_notebook(homework)), nbu.read(homework.source_notebook)
     answer, function = first_tested_function(release)
     variants = {
@@ -441,25 +463,17 @@ def test_ready_exactly_when_grading_gives_full_points(homework, kit_notebook, tm
         "missing": fill(release, source, leave=(answer,)),
         "wrong": fill(release, source, append={answer: f"\n\n\ndef {function}(*args, **kwargs):\n    return None\n"}),
     }
-    reports = {}
+    reports, paths = {}, {}
     for student, nb in variants.items():
-        path = tmp_path / "submissions" / student / f"my-{homework.id}.ipynb"  # renamed, as students do
+        path = paths[student] = tmp_path / "submissions" / student / f"my-{homework.id}.ipynb"  # renamed
         path.parent.mkdir(parents=True)
         nbformat.write(run_all(nb, tmp_path / "work" / student), str(path))
         reports[student] = pf.preflight(path, log=quiet)
         assert reports[student].spec.id == homework.id
-    graded = grade_batch(
-        homework,
-        tmp_path / "submissions",
-        tmp_path / "grades",
-        jobs=2,
-        db_url=f"sqlite:///{tmp_path / 'gradebook.db'}",
-        progress=False,
-        log=quiet,
-    )
-    full = {r.student: r.status == "graded" and r.max_score > 0 and r.score == r.max_score for r in graded.results}
+    graded = grade(homework, paths)
+    full = {s: r.status == "graded" and r.max_score > 0 and r.score == r.max_score for s, r in graded.items()}
     ready = {student: report.ready for student, report in reports.items()}
-    detail = {r.student: (r.status, r.score, r.max_score, r.message) for r in graded.results}
+    detail = {s: (r.status, r.score, r.max_score, r.message, r.cell_errors) for s, r in graded.items()}
     assert ready == full, f"preflight {ready}, grader {detail}\n\n" + reports["complete"].render()
     assert ready == {"complete": True, "missing": False, "wrong": False}
     assert answer in reports["missing"].unanswered
