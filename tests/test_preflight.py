@@ -474,6 +474,8 @@ def test_ready_exactly_when_grading_gives_full_points(homework, kit_notebook, tm
     full = {s: r.status == "graded" and r.max_score > 0 and r.score == r.max_score for s, r in graded.items()}
     ready = {student: report.ready for student, report in reports.items()}
     detail = {s: (r.status, r.score, r.max_score, r.message, r.cell_errors) for s, r in graded.items()}
+    lost = [f"{t.grade_id}: {t.message}" for t in graded["complete"].tests if t.score < t.max_score]
+    assert full["complete"], f"the key's answers lose points under the grader (the homework's tests): {lost}"
     assert ready == full, f"preflight {ready}, grader {detail}\n\n" + reports["complete"].render()
     assert ready == {"complete": True, "missing": False, "wrong": False}
     assert answer in reports["missing"].unanswered
