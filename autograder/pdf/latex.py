@@ -49,6 +49,9 @@ HINTS = {
     "Missing number": "a length or number is missing, e.g. after \\\\[ or \\hspace",
     "Illegal unit of measure": "a length needs a unit, e.g. 2pt or 1em",
     "Bad math environment delimiter": "\\[ or \\( inside math: remove the inner delimiter",
+    "Erroneous nesting of equation structures": "align, equation, gather and multline make a display of their "
+    "own, so LaTeX refuses them inside $$...$$ (MathJax in Jupyter accepts it): inside $$ use "
+    "\\begin{aligned}...\\end{aligned}, or write \\begin{align}...\\end{align} without the $$",
     "Argument of": "a command is missing its argument or a } is unbalanced",
 }
 
