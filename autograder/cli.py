@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from autograder.course.spec import SpecError, select
+from autograder.student.cli import add_pdf_args, add_preflight_args
 
 
 def add_homeworks(p: argparse.ArgumentParser) -> None:
@@ -24,19 +24,6 @@ def add_solutions_args(p: argparse.ArgumentParser) -> None:
 
 def no_args(p: argparse.ArgumentParser) -> None:
     """The command takes no arguments."""
-
-
-def add_preflight_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("notebook", type=Path, help="your homework notebook (.ipynb)")
-    p.add_argument("--homework", metavar="hwN", help="which homework it is (default: recognised from its cells)")
-    p.add_argument("--no-run", action="store_true", help="skip the fresh run of the visible tests (static checks)")
-
-
-def add_pdf_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("notebook", type=Path, help="the notebook to export, run top to bottom and saved")
-    p.add_argument("-o", "--output", type=Path, help="where to write (default: beside the notebook)")
-    p.add_argument("--html", action="store_true", help="standalone HTML instead of PDF (needs no LaTeX)")
-    p.add_argument("--homework", metavar="hwN", help="which homework it is (default: recognised from its cells)")
 
 
 def cmd_data(args) -> int:
@@ -90,7 +77,7 @@ def cmd_readme(args) -> int:
 def cmd_preflight(args) -> int:
     from autograder.student.preflight import command
 
-    return command(args.notebook, args.homework, run=not args.no_run)
+    return command(args.notebook, args.homework, run=not args.no_run, program="python -m autograder")
 
 
 def cmd_pdf(args) -> int:

@@ -82,6 +82,7 @@ PRIMES = set(range(0x2032, 0x2038)) | {0x2057}  # math-active under unicode-math
 # Dashes, quotes, bullets, ellipsis, per mille: the text fonts have them, and an active character would stop
 # the word it is in from being hyphenated.
 PUNCTUATION = set(range(0x2010, 0x2028)) | {0x2030, 0x2039, 0x203A}
+PANDOC_FIX = "install pandoc (`sudo apt-get install pandoc`; in the course repository, `make setup`)"
 
 
 @dataclass
@@ -601,7 +602,7 @@ def _to_latex(exporter: LatexExporter, prepared, workdir: Path) -> tuple[str, di
     try:
         return exporter.from_notebook_node(prepared, resources={"metadata": {"name": "notebook", "path": str(workdir)}})
     except PandocMissing:
-        raise ExportError("pandoc not found: run `make setup`, or export HTML with --html") from None
+        raise ExportError(f"pandoc not found: {PANDOC_FIX}, or export HTML with --html") from None
 
 
 def export_pdf(
@@ -773,7 +774,7 @@ def export_html(
     try:
         body, _ = exporter.from_notebook_node(prepared, resources={"metadata": {"name": out.stem, "path": str(folder)}})
     except PandocMissing:
-        raise ExportError("pandoc not found: run `make setup`") from None
+        raise ExportError(f"pandoc not found: {PANDOC_FIX}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
     return out

@@ -123,7 +123,8 @@ def require_tools() -> None:
     missing = [tool for tool in ("xelatex", "pandoc") if shutil.which(tool, path=tool_env()["PATH"]) is None]
     if missing:
         raise LatexError(
-            f"{' and '.join(missing)} not found: run `make setup` (scripts/install-system-deps.sh installs them), "
+            f"{' and '.join(missing)} not found: install them (Debian/Ubuntu: `sudo apt-get install texlive-xetex "
+            "texlive-fonts-recommended texlive-plain-generic pandoc`; in the course repository `make setup` does it), "
             "or export HTML instead with --html"
         )
 

@@ -38,6 +38,7 @@ STUDENT_PACKAGES = (
     "jupyter",
     "notebook",
     "ipykernel",
+    "ipython",
     "jupyter_client",
     "nbformat",
     "nbclient",

@@ -31,9 +31,9 @@ from autograder.course.identify import homework_of
 from autograder.course.paths import INLINE_BACKEND, data_root, tool_env
 from autograder.course.policy import Limits, placeholder
 from autograder.course.spec import Spec, select
+from autograder.pdf import export
 from autograder.pdf.export import NAME_ID, student_name
 from autograder.pdf.latex import ExportError
-from autograder.student import typeset
 
 FIX, WARN, OK = "FIX", "WARN", "OK"
 INTERRUPTED = ("KeyboardInterrupt", "Timeout")
@@ -284,7 +284,7 @@ def check_typesetting(report: Report, nb, folder: Path) -> None:
     """The written answers typeset as the PDF does: what LaTeX rejects and what the fonts lack, by cell and line."""
     section = "Written answers in the PDF (typeset with LaTeX, as the pdf command does)"
     try:
-        problems = typeset.check_written_answers(nb, spec=report.spec, workdir=folder)
+        problems = export.check_written_answers(nb, workdir=folder)
     except ExportError as exc:  # no xelatex or pandoc here: say so, the PDF command would fail the same way
         report.add(section, WARN, f"not checked: {exc}")
         return
