@@ -264,7 +264,7 @@ class Grader:
                 result.status, result.message = REJECTED, nb.message
                 self._write_feedback(result, None)
             else:
-                self._grade_notebook(sub, nb, result)
+                self._grade_notebook(sub, nb, result, start)
         except (GradingError, KernelStartError, RunnerError, OSError) as exc:
             result.status, result.message = ERROR, f"{type(exc).__name__}: {exc}"[:4000]
         result.seconds = time.monotonic() - start
@@ -286,7 +286,7 @@ class Grader:
         return rebuilt
 
     @contextlib.contextmanager
-    def session(self, nb, *, quick: bool = True, log=None):
+    def session(self, nb, *, quick: bool = True, log=None, started: float | None = None):
         """A `NotebookRun` of `nb` in this slot's fresh folders (kernel in the sandbox, tests on the trusted
         side); everything the kernel left is removed afterwards. `quick=False` runs training in full (keys)."""
         work, sock = self._fresh_slot()
@@ -306,6 +306,7 @@ class Grader:
                 policy_path=self._policy(work, sock),
                 env=env,
                 log=log,
+                started=started,
             ) as run:
                 yield run
         finally:
@@ -313,16 +314,16 @@ class Grader:
                 sandbox.kill_user(self.uid)
             shutil.rmtree(self.slot_dir(), ignore_errors=True)
 
-    def run(self, nb, log=None) -> Execution:
-        """Run a rebuilt notebook on the grading path."""
-        with self.session(nb, log=log) as run:
+    def run(self, nb, log=None, started: float | None = None) -> Execution:
+        """Run a rebuilt notebook on the grading path (its time limit counting from `started`)."""
+        with self.session(nb, log=log, started=started) as run:
             run.run_all()
         return run.execution
 
-    def _grade_notebook(self, sub, student_nb, result: Result) -> None:
+    def _grade_notebook(self, sub, student_nb, result: Result, started: float) -> None:
         rebuilt = self.rebuild(student_nb)
         result.notes += rebuilt.notes
-        execution = self.run(rebuilt.nb)
+        execution = self.run(rebuilt.nb, started=started)
         result.execute_seconds = execution.seconds
         result.notes += execution.events
         result.cell_errors = execution.cell_errors

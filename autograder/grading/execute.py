@@ -84,6 +84,7 @@ class NotebookRun:
         policy_path: Path | None = None,
         env: dict | None = None,
         log=None,
+        started: float | None = None,
     ) -> None:
         self.nb = nb
         self.plan = roles.plan(nb, answers)
@@ -98,6 +99,7 @@ class NotebookRun:
             policy_path=policy_path,
             kernel_name=kernel_name if isinstance(kernel_name, str) else "python3",
             env=env,
+            started=started,
         )
         self.runner: RunnerHandle | None = None
         self.execution = Execution(nb)

@@ -65,6 +65,7 @@ class KernelSession(NotebookClient):
         policy_path: Path | None = None,
         kernel_name: str = "python3",
         env: dict | None = None,
+        started: float | None = None,
     ) -> None:
         super().__init__(
             nb,
@@ -78,7 +79,9 @@ class KernelSession(NotebookClient):
         self.socket_dir = socket_dir
         self.policy_path = policy_path
         self.env = env
-        self.deadline = time.monotonic() + limits.notebook_seconds
+        # The notebook's limit counts from `started` (when the grader took the submission up), so reading it,
+        # rebuilding it, starting the kernel and every restart count too.
+        self.deadline = (started if started is not None else time.monotonic()) + limits.notebook_seconds
         self.notebook_bytes = 0
         self.cell_bytes = 0
         self.events: list[str] = []  # timeouts, deaths, truncations: notes for the student and the instructor
