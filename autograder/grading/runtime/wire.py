@@ -203,113 +203,174 @@ def decode(tree, function=None, _depth: int = 0, _budget: _Budget | None = None)
     budget.spend()
     if _depth > MAX_DEPTH:
         raise BadMessage("nested too deep")
-    if tree is None or isinstance(tree, bool | str):
-        return tree
-    if type(tree) is int or type(tree) is float:
+    if tree is None or isinstance(tree, bool | str) or type(tree) is int or type(tree) is float:
         return tree
     if isinstance(tree, list):
         return [decode(v, function, _depth + 1, budget) for v in tree]
     if not isinstance(tree, dict) or len(tree) != 1:
         raise BadMessage(f"unexpected node {type(tree).__name__}")
     ((tag, body),) = tree.items()
-    if tag == "$t":
-        return tuple(decode(v, function, _depth + 1, budget) for v in _list(body))
-    if tag == "$d":
-        out = {}
-        for pair in _list(body):
-            if not isinstance(pair, list) or len(pair) != 2:
-                raise BadMessage("a dict entry is not a pair")
-            key = decode(pair[0], None, _depth + 1, budget)
-            try:
-                hash(key)
-            except TypeError:
-                raise BadMessage("unhashable dict key") from None
-            out[key] = decode(pair[1], function, _depth + 1, budget)
-        return out
-    if tag in ("$s", "$fs"):
-        items = [decode(v, None, _depth + 1, budget) for v in _list(body)]
+    decoder = _DECODERS.get(tag)
+    if decoder is None:
+        raise BadMessage(f"unknown tag {tag!r}")
+    return decoder(body, function, _depth, budget)
+
+
+def _tuple(body, function, depth, budget):
+    return tuple(decode(v, function, depth + 1, budget) for v in _list(body))
+
+
+def _dict(body, function, depth, budget):
+    out = {}
+    for pair in _list(body):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise BadMessage("a dict entry is not a pair")
+        key = decode(pair[0], None, depth + 1, budget)
         try:
-            return frozenset(items) if tag == "$fs" else set(items)
+            hash(key)
+        except TypeError:
+            raise BadMessage("unhashable dict key") from None
+        out[key] = decode(pair[1], function, depth + 1, budget)
+    return out
+
+
+def _set(frozen: bool):
+    def decode_set(body, function, depth, budget):
+        items = [decode(v, None, depth + 1, budget) for v in _list(body)]
+        try:
+            return frozenset(items) if frozen else set(items)
         except TypeError:
             raise BadMessage("unhashable set element") from None
-    if tag == "$int":
-        if not isinstance(body, str) or len(body) > 4000:
-            raise BadMessage("bad integer")
+
+    return decode_set
+
+
+def _big_int(body, function, depth, budget):
+    if not isinstance(body, str) or len(body) > 4000:
+        raise BadMessage("bad integer")
+    try:
         return int(body)
-    if tag == "$f":
-        if body not in ("nan", "inf", "-inf"):
-            raise BadMessage("bad float")
-        return float(body)
-    if tag == "$c":
-        parts = _list(body)
-        if len(parts) != 2:
-            raise BadMessage("bad complex")
-        real, imag = (decode(p, None, _depth + 1, budget) for p in parts)
-        if not all(type(v) in (int, float) for v in (real, imag)):
-            raise BadMessage("bad complex")
-        return complex(real, imag)
-    if tag == "$b":
-        data = _bytes(body)
-        budget.spend(len(data))
-        return data
-    if tag == "$r":
-        parts = _list(body)
-        if len(parts) != 3 or not all(type(v) is int for v in parts):
-            raise BadMessage("bad range")
-        return range(*parts)
-    if tag == "$sl":
-        parts = [decode(v, None, _depth + 1, budget) for v in _list(body)]
-        if len(parts) != 3 or not all(v is None or type(v) is int for v in parts):
-            raise BadMessage("bad slice")
-        return slice(*parts)
-    if tag == "$e":
-        return Ellipsis
-    if tag == "$nd":
-        return _decode_ndarray(body, budget)
-    if tag == "$ns":
-        import numpy as np
+    except ValueError:
+        raise BadMessage("bad integer") from None
 
-        dtype = _dtype(_field(body, "dtype", str))
-        data = _bytes(_field(body, "data", str))
-        if len(data) != np.dtype(dtype).itemsize:
-            raise BadMessage("bad numpy scalar")
-        return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))[0].astype(dtype)
-    if tag == "$ndt":
-        import numpy as np
 
-        return np.dtype(_dtype(body))
-    if tag == "$tt":
-        return _decode_tensor(body, function, _depth, budget)
-    if tag == "$tdt":
-        import torch
+def _special_float(body, function, depth, budget):
+    if body not in ("nan", "inf", "-inf"):
+        raise BadMessage("bad float")
+    return float(body)
 
-        if body not in TORCH_DTYPES:
-            raise BadMessage("bad torch dtype")
-        return getattr(torch, body)
-    if tag == "$tdev":
-        import torch
 
-        if not isinstance(body, str) or len(body) > 20:
-            raise BadMessage("bad device")
-        return torch.device(body)
-    if tag == "$tgen":
-        import torch
+def _complex(body, function, depth, budget):
+    parts = _list(body)
+    if len(parts) != 2:
+        raise BadMessage("bad complex")
+    real, imag = (decode(p, None, depth + 1, budget) for p in parts)
+    if not all(type(v) in (int, float) for v in (real, imag)):
+        raise BadMessage("bad complex")
+    return complex(real, imag)
 
-        state = _bytes(body)
-        budget.spend(len(state))
-        generator = torch.Generator()
-        try:
-            generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
-        except RuntimeError:
-            raise BadMessage("bad torch generator state") from None
-        return generator
-    if tag in ("$npgen", "$nprs"):
-        return _decode_numpy_random(tag, decode(body, None, _depth + 1, budget))
-    if tag == "$fn":
-        if function is None:
-            raise BadMessage("a function where none may be")
-        return function(body)
-    raise BadMessage(f"unknown tag {tag!r}")
+
+def _raw_bytes(body, function, depth, budget):
+    data = _bytes(body)
+    budget.spend(len(data))
+    return data
+
+
+def _range(body, function, depth, budget):
+    parts = _list(body)
+    if len(parts) != 3 or not all(type(v) is int for v in parts):
+        raise BadMessage("bad range")
+    return range(*parts)
+
+
+def _slice(body, function, depth, budget):
+    parts = [decode(v, None, depth + 1, budget) for v in _list(body)]
+    if len(parts) != 3 or not all(v is None or type(v) is int for v in parts):
+        raise BadMessage("bad slice")
+    return slice(*parts)
+
+
+def _numpy_scalar(body, function, depth, budget):
+    import numpy as np
+
+    dtype = _dtype(_field(body, "dtype", str))
+    data = _bytes(_field(body, "data", str))
+    if len(data) != np.dtype(dtype).itemsize:
+        raise BadMessage("bad numpy scalar")
+    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))[0].astype(dtype)
+
+
+def _numpy_dtype(body, function, depth, budget):
+    import numpy as np
+
+    return np.dtype(_dtype(body))
+
+
+def _torch_dtype(body, function, depth, budget):
+    import torch
+
+    if body not in TORCH_DTYPES:
+        raise BadMessage("bad torch dtype")
+    return getattr(torch, body)
+
+
+def _torch_device(body, function, depth, budget):
+    import torch
+
+    if not isinstance(body, str) or len(body) > 20:
+        raise BadMessage("bad device")
+    return torch.device(body)
+
+
+def _torch_generator(body, function, depth, budget):
+    import torch
+
+    state = _bytes(body)
+    budget.spend(len(state))
+    generator = torch.Generator()
+    try:
+        generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
+    except RuntimeError:
+        raise BadMessage("bad torch generator state") from None
+    return generator
+
+
+def _numpy_random(tag: str):
+    def decode_random(body, function, depth, budget):
+        return _decode_numpy_random(tag, decode(body, None, depth + 1, budget))
+
+    return decode_random
+
+
+def _function(body, function, depth, budget):
+    if function is None:
+        raise BadMessage("a function where none may be")
+    return function(body)
+
+
+_DECODERS = {
+    "$t": _tuple,
+    "$d": _dict,
+    "$s": _set(frozen=False),
+    "$fs": _set(frozen=True),
+    "$int": _big_int,
+    "$f": _special_float,
+    "$c": _complex,
+    "$b": _raw_bytes,
+    "$r": _range,
+    "$sl": _slice,
+    "$e": lambda body, function, depth, budget: Ellipsis,
+    "$nd": lambda body, function, depth, budget: _decode_ndarray(body, budget),
+    "$ns": _numpy_scalar,
+    "$ndt": _numpy_dtype,
+    "$tt": lambda body, function, depth, budget: _decode_tensor(body, function, depth, budget),
+    "$tdt": _torch_dtype,
+    "$tdev": _torch_device,
+    "$tgen": _torch_generator,
+    "$npgen": _numpy_random("$npgen"),
+    "$nprs": _numpy_random("$nprs"),
+    "$fn": _function,
+}
 
 
 def loads(text: str, function=None):
