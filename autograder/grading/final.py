@@ -60,7 +60,11 @@ class HomeworkGrade:
 
     @property
     def reason(self) -> str:
-        parts = [self.submission.reason if self.submission else "no submission", self.note]
+        parts = [
+            self.submission.reason if self.submission else "no submission",
+            self.lateness.note if self.lateness else "",
+            self.note,
+        ]
         return "; ".join(p for p in parts if p)
 
     def earned(self) -> float | None:
@@ -132,7 +136,7 @@ def read_gradebook(spec: Spec, db_url: str, course_id: str) -> dict[str, Submiss
                     _add_grade(spec, sub, grade)
             if sub.waiting:
                 sub.status = NEEDS_MANUAL
-                sub.reason = "waiting for a TA: " + ", ".join(sub.waiting)
+                sub.reason = "waiting for a TA: " + ", ".join(sorted(sub.waiting))
             out[sub.student_id] = sub
     return out
 
@@ -255,14 +259,13 @@ def course_grades(
             reports.append(report)
     for student in roster:
         rows = [next(r for r in hw.rows if r.student.id == student.id) for hw in reports]
-        submitted = [(r.spec.id, r.spec.due, r.submission.timestamp) for r in rows if r.submission]
-        late = assess(policy, submitted)
-        for r in rows:
-            if r.submission:
-                r.lateness = late[r.spec.id]
+        scored = [r for r in rows if r.status in (GRADED, NEEDS_MANUAL)]  # nothing to take off the others
+        late = assess(policy, [(r.spec.id, r.spec.due, r.submission.timestamp) for r in scored])
+        for r in scored:
+            r.lateness = late[r.spec.id]
     for hw in reports:
         for r in hw.unknown:
-            if r.submission:
+            if r.status in (GRADED, NEEDS_MANUAL):
                 r.lateness = assess(policy, [(hw.spec.id, hw.spec.due, r.submission.timestamp)])[hw.spec.id]
     return CourseReport(reports, roster, policy, skipped)
 

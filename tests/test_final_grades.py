@@ -1,0 +1,373 @@
+"""From graded notebooks to final grades: the roster, the late policy, Gradescope's score export, `grades` (per
+homework, course, Canvas CSV), and a whole test course of six students graded for real, a score entered in the
+formgrader through a browser, a Gradescope export imported, a test fixed and regraded."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.course.spec import load
+from autograder.grading import final, gradebook, gradescope_scores, late, roster
+from autograder.grading.results import CellScore, Result, WrittenAnswer
+
+COURSE_ID = "intro-deep-learning"
+
+SPEC_TOML = """id = "hwt"
+title = "Squares and cubes"
+handout = "none"
+origin = "test course"
+due = 2024-03-01
+notebook = "hwt.ipynb"
+quick_seconds = 30
+
+[[problems]]
+id = "p1"
+title = "squares"
+points = 5
+autograded = 3
+manual = 2
+
+[[problems]]
+id = "p2"
+title = "cubes"
+points = 5
+autograded = 2
+manual = 3
+"""
+WRITTEN = [("p1_why", 2.0), ("p2_explain", 3.0)]
+ROSTER = """id,name,email
+ann,Ann Lee,ann@uni.edu
+bo,Bo Chen,bo.chen@uni.edu
+cy,Cy Young,cy@uni.edu
+dee,Dee Park,dee@uni.edu
+eve,Eve Adams,eve@uni.edu
+fay,Fay Wong,fay@uni.edu
+"""
+
+
+def write_spec(folder: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "hwt.toml").write_text(SPEC_TOML)
+    return load(folder / "hwt.toml")
+
+
+def write_roster(path: Path) -> roster.Roster:
+    path.write_text(ROSTER)
+    return roster.read(path)
+
+
+# -- the roster -----------------------------------------------------------------------------------------------------
+
+
+def test_roster_matches_ids_emails_and_email_names_and_nothing_else(tmp_path):
+    students = write_roster(tmp_path / "roster.csv")
+    assert len(students) == 6 and students.get("bo").first_last == ("Bo", "Chen")
+    assert students.match("bo").id == "bo"
+    assert students.match("BO.CHEN@uni.edu").id == "bo"  # Gradescope's email
+    assert students.match("bo.chen").id == "bo"  # an export without SIDs names folders by the email's local part
+    assert students.match("zed") is None and students.match("") is None
+    assert students.get("ann").sortable_name == "Lee, Ann"
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("id,name\nann,Ann\n", "missing: email"),
+        ("id,name,email\nann,Ann,a@x\nann,Ann B,b@x\n", "line 3: id 'ann' is already on line 2"),
+        ("id,name,email\n,Ann,a@x\n", "line 2: no id"),
+    ],
+)
+def test_a_bad_roster_is_refused_with_its_line(tmp_path, text, error):
+    (tmp_path / "roster.csv").write_text(text)
+    with pytest.raises(roster.RosterError, match=re.escape(error)):
+        roster.read(tmp_path / "roster.csv")
+    with pytest.raises(roster.RosterError, match="no roster"):
+        roster.read(tmp_path / "none.csv")
+
+
+# -- the late policy ------------------------------------------------------------------------------------------------
+
+DUE = dt.date(2024, 3, 1)
+
+
+def test_late_days_are_started_days_after_the_deadline_with_grace():
+    policy = late.LatePolicy(per_day=10, grace_minutes=15)
+    deadline = policy.deadline(DUE)
+    assert deadline == dt.datetime(2024, 3, 1, 23, 59, tzinfo=dt.UTC)
+    for stamp, days in [
+        ("2024-03-01 23:59:00 UTC", 0),
+        ("2024-03-02 00:13:59 UTC", 0),  # within the grace period
+        ("2024-03-02 00:15:00 UTC", 1),
+        ("2024-03-02 23:59:00 UTC", 1),
+        ("2024-03-03 00:00:00 UTC", 2),
+        ("2024-03-02 10:00:00.000 -0800", 1),  # Gradescope's created_at: 18:00 UTC, 18 h late
+    ]:
+        assert policy.late_days(late.parse_time(stamp), deadline) == days, stamp
+
+
+def test_due_time_and_time_zone_are_the_courses():
+    policy = late.LatePolicy(due_time=dt.time(17, 0), timezone="America/New_York")
+    assert policy.deadline(DUE).astimezone(dt.UTC) == dt.datetime(2024, 3, 1, 22, 0, tzinfo=dt.UTC)
+
+
+def test_penalty_free_days_spent_in_due_order_and_the_limit():
+    policy = late.LatePolicy(per_day=10, free_days=2, max_days=3)
+    outcome = late.assess(
+        policy,
+        [
+            ("hw2", dt.date(2024, 3, 8), "2024-03-11 12:00:00 UTC"),  # 3 days late: 1 free left, 2 penalised
+            ("hw1", DUE, "2024-03-02 12:00:00 UTC"),  # 1 day late, due first: 1 free day
+            ("hw3", dt.date(2024, 3, 15), "2024-03-20 00:00:00 UTC"),  # 5 days: past the limit
+            ("hw4", None, "2030-01-01 00:00:00 UTC"),  # no due date: never late
+            ("hw5", dt.date(2024, 3, 22), None),  # no submission time
+        ],
+    )
+    assert (outcome["hw1"].days, outcome["hw1"].free_used, outcome["hw1"].penalty(10)) == (1, 1, 0)
+    assert (outcome["hw2"].days, outcome["hw2"].free_used, outcome["hw2"].penalty(10)) == (3, 1, 2)
+    assert outcome["hw3"].penalty(10) == 10 and "past the 3-day limit" in outcome["hw3"].describe()
+    assert outcome["hw4"].days == 0 and outcome["hw4"].describe() == ""
+    assert outcome["hw5"].penalty(10) == 0 and "not counted late" in outcome["hw5"].describe()
+
+
+# -- a gradebook filled through the grader's own merge --------------------------------------------------------------
+
+
+def synthetic_course(tmp_path: Path):
+    """The test homework's gradebook (made with nbgrader's API, no kernels) and its spec."""
+    spec = write_spec(tmp_path / "assignments")
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    gradebook._alembic_on_path()
+    with Gradebook(url, COURSE_ID) as gb:
+        gb.add_assignment("hwt", duedate=None)
+        gb.add_notebook("hwt", "hwt")
+        for name, points, kind in [
+            ("p1_square_tests", 3, "code"),
+            ("p1_why", 2, "markdown"),
+            ("p2_cube_tests", 2, "code"),
+            ("p2_explain", 3, "markdown"),
+        ]:
+            gb.add_grade_cell(name, "hwt", "hwt", max_score=points, cell_type=kind)
+            if kind == "markdown":
+                gb.add_solution_cell(name, "hwt", "hwt")
+    return spec, url
+
+
+def result(student: str, p1: float, p2: float, answered=(True, True), *, stamp=None, status="graded", message=""):
+    tests = [
+        CellScore("p1_square_tests", "p1", p1, 3.0, False),
+        CellScore("p2_cube_tests", "p2", p2, 2.0, False),
+    ]
+    written = [WrittenAnswer(gid, gid[:2], pts, a) for (gid, pts), a in zip(WRITTEN, answered, strict=True)]
+    if status != "graded":
+        tests, written = [], []
+    return Result("hwt", student, [student], status, message, 5.0, tests, written, timestamp=stamp)
+
+
+def record(results_dir: Path, res: Result) -> None:
+    (results_dir / "results").mkdir(parents=True, exist_ok=True)
+    (results_dir / "results" / f"{res.student}.json").write_text(json.dumps(res.to_dict()))
+
+
+def set_manual(url: str, student: str, gid: str, score: float) -> None:
+    with Gradebook(url, COURSE_ID) as gb:
+        grade = gb.find_grade(gid, "hwt", "hwt", student)
+        grade.manual_score, grade.needs_manual_grade = score, False
+        gb.db.commit()
+
+
+@pytest.fixture
+def graded_course(tmp_path):
+    """Six roster students and one stranger, graded as `grade` would leave them (records and gradebook)."""
+    spec, url = synthetic_course(tmp_path)
+    results = tmp_path / "grades" / "hwt"
+    outcomes = [
+        result("ann", 3, 2, stamp="2024-03-01 20:00:00 UTC"),
+        result("bo", 0, 2, answered=(True, False), stamp="2024-03-01 21:00:00 UTC"),
+        result("cy", 3, 2, stamp="2024-03-03 03:00:00 UTC"),  # 27 h late: 2 late days
+        result("eve", 0, 0, status="rejected", message="hwt.ipynb is empty: save it in Jupyter\nand upload again"),
+        result("fay", 3, 2),
+        result("zed", 3, 2, stamp="2024-03-01 10:00:00 UTC"),  # not on the roster
+    ]
+    for res in outcomes:
+        record(results, res)
+        gradebook.merge(url, spec, res, COURSE_ID)
+    error = Result("hwt", "dee", ["dee"], "error", "RunnerError: the trusted runner died\nTraceback ...", 5.0)
+    record(results, error)  # the grader failed on dee: never merged into the gradebook
+    students = write_roster(tmp_path / "roster.csv")
+    roster.sync_gradebook(students, url, COURSE_ID)
+    return spec, url, students, tmp_path / "grades"
+
+
+def test_homework_grades_status_pending_and_strangers(graded_course):
+    spec, url, students, results = graded_course
+    set_manual(url, "ann", "p1_why", 1.5)
+    set_manual(url, "ann", "p2_explain", 3.0)
+    set_manual(url, "cy", "p1_why", 2.0)
+    set_manual(url, "cy", "p2_explain", 3.0)
+    set_manual(url, "bo", "p1_why", 1.0)
+    course = final.course_grades([spec], students, results, url, COURSE_ID, late.LatePolicy())
+    [hw] = course.homeworks
+    rows = {r.student.id: r for r in hw.rows}
+    assert {k: (r.status, r.total_text()) for k, r in rows.items()} == {
+        "ann": ("graded", "9.5"),
+        "bo": ("graded", "3"),  # p2_explain unanswered: 0 ("No response."), not pending
+        "cy": ("graded", "8"),  # 10 - 2 late days x 10% of 10 points
+        "dee": ("error", "error"),
+        "eve": ("rejected", "0"),
+        "fay": ("needs manual grading", "pending"),
+    }
+    assert rows["dee"].reason == "RunnerError: the trusted runner died"  # one line, no log
+    assert rows["eve"].reason == "hwt.ipynb is empty: save it in Jupyter"
+    assert rows["fay"].reason == "waiting for a TA: p1_why, p2_explain; no submission time recorded: not counted late"
+    assert [(r.submission.student_id, r.status) for r in hw.unknown] == [("zed", "needs manual grading")]
+    assert course.total("cy") == (8.0, 10.0) and course.total("fay") == (None, 10.0)
+
+
+def test_csv_files_say_pending_never_zero_and_canvas_can_import_them(graded_course, tmp_path):
+    spec, url, students, results = graded_course
+    set_manual(url, "ann", "p1_why", 2.0)
+    set_manual(url, "ann", "p2_explain", 2.5)
+    course = final.course_grades([spec], students, results, url, COURSE_ID, late.LatePolicy())
+    path = final.write_homework_csv(course.homeworks[0], tmp_path / "hwt.csv")
+    rows = {r["id"]: r for r in csv.DictReader(path.open())}
+    assert list(rows) == ["ann", "bo", "cy", "dee", "eve", "fay", "zed"]  # the stranger is kept, marked
+    assert rows["zed"]["status"] == "needs manual grading, not on the roster"
+    ann, cy, fay = rows["ann"], rows["cy"], rows["fay"]
+    assert (ann["name"], ann["email"], ann["p1_auto"], ann["p1_manual"], ann["p2_manual"]) == (
+        "Ann Lee",
+        "ann@uni.edu",
+        "3",
+        "2",
+        "2.5",
+    )
+    assert (ann["autograded"], ann["manual"], ann["total"], ann["max"], ann["late_days"]) == (
+        "5",
+        "4.5",
+        "9.5",
+        "10",
+        "0",
+    )
+    assert (cy["late_days"], cy["late_penalty"], cy["p1_manual"], cy["total"]) == ("2", "2", "pending", "pending")
+    assert cy["submitted"] == "2024-03-03T03:00:00+00:00"
+    assert (fay["manual"], fay["total"], fay["late_days"]) == ("pending", "pending", "0")
+    assert "no submission time recorded: not counted late" in fay["reason"]
+    assert rows["dee"]["p1_auto"] == "error" and rows["dee"]["status"] == "error"
+    canvas = list(csv.reader(final.write_canvas_csv(course, tmp_path / "canvas.csv").open()))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "hwt"]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "10"]
+    by_id = {row[2]: row for row in canvas[2:]}
+    assert by_id["ann"] == ["Lee, Ann", "", "ann", "ann@uni.edu", "", "9.5"]
+    assert by_id["cy"][5] == "" and by_id["dee"][5] == "" and by_id["eve"][5] == "0"  # unknown yet: empty
+
+
+def test_a_homework_never_graded_is_left_out(graded_course, tmp_path):
+    spec, url, students, results = graded_course
+    course = final.course_grades(  # another results folder and gradebook: nothing graded there
+        [spec], students, tmp_path / "nothing", f"sqlite:///{tmp_path / 'empty.db'}", COURSE_ID, late.LatePolicy()
+    )
+    assert course.homeworks == [] and course.skipped == ["hwt"]
+
+
+# -- Gradescope's export ---------------------------------------------------------------------------------------------
+
+EXPORT_HEADER = [
+    "First Name",
+    "Last Name",
+    "SID",
+    "Email",
+    "Sections",
+    "Total Score",
+    "Max Points",
+    "Status",
+    "Submission ID",
+    "Submission Time",
+    "Lateness (H:M:S)",
+    "View Count",
+    "Submission Count",
+    "1: Honor code (0.0 pts)",
+    "2: Why squares are never negative (2.0 pts)",
+    "3: p2_explain (3.0 pts)",
+]
+
+
+def write_export(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(EXPORT_HEADER)
+        for first, last, sid, email, status, q2, q3 in rows:
+            writer.writerow(
+                [first, last, sid, email, "", "", "5.0", status, "1", "2024-03-01 10:00:00 -0800", "00:00:00", "1", "1"]
+                + ["0.0", q2, q3]
+            )
+    return path
+
+
+def test_questions_map_by_grade_id_then_by_order_and_points(tmp_path):
+    qs = gradescope_scores.questions(EXPORT_HEADER)
+    assert [(q.number, q.points) for q in qs] == [("1", 0.0), ("2", 2.0), ("3", 3.0)]
+    mapping = gradescope_scores.map_questions(qs, WRITTEN, tmp_path / "x.csv")
+    assert mapping == {EXPORT_HEADER[14]: "p1_why", EXPORT_HEADER[15]: "p2_explain"}
+    with pytest.raises(gradescope_scores.GradescopeScoresError, match="cannot tell which written answer"):
+        gradescope_scores.map_questions(qs, [("p1_why", 2.0), ("p2_explain", 2.0), ("p3", 1.0)], tmp_path / "x.csv")
+    with pytest.raises(gradescope_scores.GradescopeScoresError, match="worth 3 points but p2_explain is worth 4"):
+        gradescope_scores.map_questions(qs, [("p1_why", 2.0), ("p2_explain", 4.0)], tmp_path / "x.csv")
+
+
+def test_import_reports_strangers_and_absentees_and_keeps_the_formgraders_scores(graded_course, tmp_path):
+    spec, url, students, results = graded_course
+    set_manual(url, "ann", "p1_why", 1.5)  # a TA graded it in the formgrader
+    export = write_export(
+        tmp_path / "scores.csv",
+        [
+            ["Ann", "Lee", "ann", "ann@uni.edu", "Graded", "2.0", "2.5"],
+            ["Bo", "Chen", "", "BO.CHEN@uni.edu", "Graded", "1.0", ""],  # no SID: matched by email
+            ["Dee", "Park", "dee", "dee@uni.edu", "Missing", "", ""],
+            ["Fay", "Wong", "fay", "fay@uni.edu", "Ungraded", "", ""],
+            ["Zed", "Nobody", "999", "zed@elsewhere.org", "Graded", "2.0", "3.0"],
+        ],
+    )
+    ledger = tmp_path / "ledger.json"
+
+    def run(path=export, **kwargs):
+        return gradescope_scores.import_scores(spec, path, students, WRITTEN, url, COURSE_ID, ledger, **kwargs)
+
+    report = run()
+    assert (report.written, report.unchanged, report.ungraded) == (2, 0, 3)
+    assert report.unmatched_rows == ["line 6 (Zed Nobody, SID 999, zed@elsewhere.org)"]
+    assert report.no_row == ["cy", "eve"] and report.missing == ["dee"]
+    assert report.conflicts == ["ann p1_why: formgrader 1.5, Gradescope 2"]
+    assert gradebook.scores(url, spec, "ann", COURSE_ID)["p1_why"] is None  # auto_score: a TA's part
+    with Gradebook(url, COURSE_ID) as gb:
+        assert gb.find_grade("p1_why", "hwt", "hwt", "ann").manual_score == 1.5
+        assert gb.find_grade("p2_explain", "hwt", "hwt", "ann").manual_score == 2.5
+        assert gb.find_grade("p1_why", "hwt", "hwt", "bo").manual_score == 1.0
+    assert "rows that match no roster student: line 6" in "\n".join(report.lines())
+
+    again = run()  # the same file again changes nothing
+    assert (again.written, again.unchanged, again.conflicts) == (0, 2, report.conflicts)
+    regraded = write_export(
+        tmp_path / "scores2.csv", [["Ann", "Lee", "ann", "ann@uni.edu", "Graded", "2.0", "3.0"]]
+    )  # a regrade request on Gradescope: the import's own earlier score is replaced
+    assert run(regraded).written == 1
+    with Gradebook(url, COURSE_ID) as gb:
+        assert gb.find_grade("p2_explain", "hwt", "hwt", "ann").manual_score == 3.0
+    assert run(regraded, overwrite=True).written == 1  # ... and, asked to, the formgrader's too
+    with Gradebook(url, COURSE_ID) as gb:
+        assert gb.find_grade("p1_why", "hwt", "hwt", "ann").manual_score == 2.0
+
+
+def test_an_export_that_is_not_per_question_is_refused(tmp_path):
+    path = tmp_path / "gradebook.csv"
+    path.write_text("Name,SID,Email,hw1,hw2\nAnn,ann,a@x,3,4\n")
+    with pytest.raises(gradescope_scores.GradescopeScoresError, match="no question columns"):
+        gradescope_scores.read(path)
+    path.write_text("Name,Total\nAnn,3\n")
+    with pytest.raises(gradescope_scores.GradescopeScoresError, match="no SID or Email"):
+        gradescope_scores.read(path)
