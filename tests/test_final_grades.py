@@ -8,11 +8,15 @@ import csv
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
+from builders import LOCKED, cell
 from nbgrader.api import Gradebook
 
+from autograder import cli
 from autograder.course.spec import load
 from autograder.grading import final, gradebook, gradescope_scores, late, roster
 from autograder.grading.results import CellScore, Result, WrittenAnswer
@@ -371,3 +375,244 @@ def test_an_export_that_is_not_per_question_is_refused(tmp_path):
     path.write_text("Name,Total\nAnn,3\n")
     with pytest.raises(gradescope_scores.GradescopeScoresError, match="no SID or Email"):
         gradescope_scores.read(path)
+
+
+# -- a whole course, graded for real ------------------------------------------------------------------------------
+
+TEST_BUGGY = "assert cube(2) == 8\n### BEGIN HIDDEN TESTS\nassert cube(-2) == 8\n### END HIDDEN TESTS"
+TEST_FIXED = TEST_BUGGY.replace("cube(-2) == 8", "cube(-2) == -8")
+CORRECT = {
+    "p1_square": "def square(x):\n    return x * x",
+    "p2_cube": "def cube(x):\n    return x ** 3",
+    "p1_why": "Both factors have the same sign.",
+    "p2_explain": "It is odd: cube(-x) == -cube(x).",
+}
+# Six roster students of differing quality (dee submitted nothing) and one stranger, in nbgrader's layout.
+SUBMISSIONS = {
+    "ann": (CORRECT, "2024-03-01 20:00:00.000000 UTC"),
+    "bo": (  # square wrong for negative numbers (the hidden test); the second written answer left blank
+        {"p1_square": "def square(x):\n    return abs(x) * x", "p2_cube": CORRECT["p2_cube"], "p1_why": "No idea."},
+        "2024-03-01 21:30:00.000000 UTC",
+    ),
+    "cy": (CORRECT, "2024-03-03 03:00:00.000000 UTC"),  # 27 hours late: 2 late days
+    "eve": (None, "2024-03-01 12:00:00.000000 UTC"),  # an empty file
+    "fay": (CORRECT, None),  # no timestamp.txt
+    "zed": (CORRECT, "2024-03-01 09:00:00.000000 UTC"),  # not on the roster
+}
+
+
+def homework_notebook(test_source: str) -> nbformat.NotebookNode:
+    """The instructor's notebook of the test homework: two problems, each a function, its test, a written answer."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    answer = {"solution": True, "locked": False}
+    test = {"grade": True, "solution": False, "locked": True}
+    nb.cells = [
+        cell("md", "# Squares and cubes", grade_id="header", **LOCKED),
+        cell("code", "import numpy as np", grade_id="setup", **LOCKED),
+        cell("md", "## Problem 1: squares (5 points)", grade_id="p1_statement", **LOCKED),
+        cell("code", f"def square(x):\n{SOL}    return x * x\n{END}", grade_id="p1_square", grade=False, **answer),
+        cell("code", SQUARE_TEST, grade_id="p1_square_tests", points=3, **test),
+        cell(
+            "md",
+            f"Why is a square never negative?\n\n{SOL}{CORRECT['p1_why']}\n{END}",
+            grade_id="p1_why",
+            grade=True,
+            points=2,
+            **answer,
+        ),
+        cell("md", "## Problem 2: cubes (5 points)", grade_id="p2_statement", **LOCKED),
+        cell("code", f"def cube(x):\n{SOL}    return x ** 3\n{END}", grade_id="p2_cube", grade=False, **answer),
+        cell("code", test_source, grade_id="p2_cube_tests", points=2, **test),
+        cell("md", f"{SOL}{CORRECT['p2_explain']}\n{END}", grade_id="p2_explain", grade=True, points=3, **answer),
+    ]
+    return nb
+
+
+SOL, END = "    ### BEGIN SOLUTION\n", "    ### END SOLUTION"
+SQUARE_TEST = "assert square(3) == 9\n### BEGIN HIDDEN TESTS\nassert square(-4) == 16\n### END HIDDEN TESTS"
+
+
+def student_copy(nb, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """What a student uploads: the release's cells (no solutions, no hidden tests) with their answers."""
+    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for c in copy.cells:
+        gid = c.metadata["nbgrader"]["grade_id"]
+        if c.metadata["nbgrader"].get("solution"):
+            stub = "YOUR ANSWER HERE" if c.cell_type == "markdown" else "# YOUR CODE HERE\nraise NotImplementedError()"
+            c.source = answers.get(gid, stub)
+        elif "HIDDEN" in c.source:
+            c.source = c.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
+    return copy
+
+
+class TestCourse:
+    """A course on disk: the homework (spec, source), the roster, submissions in nbgrader's submitted/ layout, and
+    the course folder the formgrader uses (nbgrader_config.py, gradebook.db, autograded/)."""
+
+    __test__ = False  # a helper, not a test class
+
+    def __init__(self, root: Path, monkeypatch, test_source: str = TEST_FIXED) -> None:
+        import autograder.course.config
+        import autograder.course.spec
+        from autograder.course.paths import NBGRADER_CONFIG
+
+        self.root = root
+        self.spec = write_spec(root / "assignments")
+        self.source = root / "source"
+        self.write_source(test_source)
+        for module, name, value in (
+            (autograder.course.config, "SOURCE", self.source),
+            (autograder.course.spec, "SOURCE", self.source),
+            (autograder.course.spec, "ASSIGNMENTS", root / "assignments"),
+        ):
+            monkeypatch.setattr(module, name, value)
+        self.course_dir = root / "course"
+        self.course_dir.mkdir()
+        shutil.copy(NBGRADER_CONFIG, self.course_dir / "nbgrader_config.py")
+        self.db_url = f"sqlite:///{self.course_dir / 'gradebook.db'}"
+        self.roster = self.course_dir / "roster.csv"
+        write_roster(self.roster)
+        self.submitted = root / "submitted"
+        self.results = root / "grades"
+
+    def write_source(self, test_source: str) -> None:
+        path = self.source / "hwt" / "hwt.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(homework_notebook(test_source), str(path))
+
+    def submit(self, students) -> None:
+        release = homework_notebook(TEST_FIXED)
+        for student in students:
+            answers, stamp = SUBMISSIONS[student]
+            folder = self.submitted / student / "hwt"
+            folder.mkdir(parents=True, exist_ok=True)
+            if answers is None:
+                (folder / "hwt.ipynb").write_text("")
+            else:
+                nbformat.write(student_copy(release, answers), str(folder / "hwt.ipynb"))
+            if stamp:
+                (folder / "timestamp.txt").write_text(stamp)
+
+    def cli(self, *args: str) -> str:
+        """`python -m autograder ...` in this process (the course's paths are patched here); its output."""
+        import contextlib
+        import io
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            code = cli.main(list(args))
+        assert code == 0, buffer.getvalue()
+        return buffer.getvalue()
+
+    def grade(self, students=None, *extra: str) -> str:
+        """Grade with full isolation (the default; the tests run as root), the way an instructor does."""
+        self.submit(students or list(SUBMISSIONS))
+        out = self.results / "hwt"
+        return self.cli(
+            "grade", "hwt", str(self.submitted), "-o", str(out), "--db", self.db_url,
+            "--course-dir", str(self.course_dir), "--no-progress", "-j", "2", *extra,
+        )  # fmt: skip
+
+    def grades(self, *extra: str) -> str:
+        return self.cli(
+            "grades", "hwt", "--roster", str(self.roster), "--db", self.db_url, "--results", str(self.results),
+            "-o", str(self.root / "final"), *extra,
+        )  # fmt: skip
+
+    def submission_id(self, student: str) -> str:
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            return gb.find_submission_notebook("hwt", "hwt", student).id
+
+    def manual_score(self, student: str, grade_id: str) -> float | None:
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            return gb.find_grade(grade_id, "hwt", "hwt", student).manual_score
+
+
+def printed_totals(output: str) -> dict[str, tuple[str, str]]:
+    """The homework table `grades` prints: student -> (total, status)."""
+    section = output.split("hwt: Squares and cubes", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^  (\S+)\s+(\S+) / 10  ([a-z ,]+[a-z])", section, flags=re.M)
+    return {student: (total, status) for student, total, status in rows}
+
+
+@pytest.mark.slow
+def test_six_students_from_grading_to_final_grades(tmp_path, monkeypatch):
+    from test_formgrader_browser import chrome, enter_score, open_submission
+
+    from autograder.grading import formgrader
+
+    course = TestCourse(tmp_path, monkeypatch, test_source=TEST_BUGGY)
+    graded = course.grade()
+    assert "graded 5, rejected 1, grader errors 0, skipped 0" in graded, graded
+
+    browser = chrome()  # a TA grades one written answer in the formgrader
+    try:
+        with formgrader.serve(course.course_dir, course.db_url, COURSE_ID) as server:
+            open_submission(browser, server, course.submission_id("ann"))
+            enter_score(browser, "p1_why", 1.5)
+    finally:
+        browser.quit()
+    assert course.manual_score("ann", "p1_why") == 1.5
+
+    export = write_export(  # the rest was graded on Gradescope
+        tmp_path / "hwt_scores.csv",
+        [
+            ["Ann", "Lee", "ann", "ann@uni.edu", "Graded", "2.0", "2.5"],
+            ["Bo", "Chen", "", "bo.chen@uni.edu", "Graded", "1.0", ""],
+            ["Cy", "Young", "cy", "cy@uni.edu", "Graded", "2.0", "3.0"],
+            ["Dee", "Park", "dee", "dee@uni.edu", "Missing", "", ""],
+            ["Fay", "Wong", "fay", "fay@uni.edu", "Ungraded", "", ""],
+            ["Zed", "Nobody", "999", "zed@elsewhere.org", "Graded", "2.0", "3.0"],
+        ],
+    )
+    first = course.grades("--gradescope-scores", f"hwt={export}")
+    assert "4 written, 0 unchanged, 3 not graded on Gradescope yet" in first
+    assert "rows that match no roster student: line 7 (Zed Nobody, SID 999, zed@elsewhere.org)" in first
+    assert "roster students with no row: eve" in first
+    assert "kept the formgrader's score over Gradescope's: ann p1_why: formgrader 1.5, Gradescope 2" in first
+    # p2's hidden test is wrong: nobody earns its 2 points yet
+    assert printed_totals(first) == {
+        "ann": ("7", "graded"),  # 3 + 1.5 (formgrader) + 0 + 2.5 (Gradescope)
+        "bo": ("1", "graded"),  # 0 (hidden test) + 1 + 0 + 0 (unanswered)
+        "cy": ("6", "graded"),  # 3 + 2 + 0 + 3 - 2 (2 late days x 10% of 10)
+        "dee": ("0", "missing"),
+        "eve": ("0", "rejected"),
+        "fay": ("pending", "needs manual grading"),
+        "zed": ("pending", "needs manual grading, not on the roster"),
+    }
+
+    course.write_source(TEST_FIXED)  # the test is fixed; every submission is graded again
+    regraded = course.grade(None, "--force")
+    changes = regraded.split("manual scores are kept):\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [c.strip() for c in changes] == [
+        "ann: 3 -> 5",
+        "bo: 0 -> 2",
+        "cy: 3 -> 5",
+        "fay: 3 -> 5",
+        "zed: 3 -> 5",
+    ]
+    assert course.manual_score("ann", "p1_why") == 1.5 and course.manual_score("cy", "p2_explain") == 3.0
+
+    second = course.grades()
+    assert printed_totals(second) == {
+        "ann": ("9", "graded"),
+        "bo": ("3", "graded"),
+        "cy": ("8", "graded"),
+        "dee": ("0", "missing"),
+        "eve": ("0", "rejected"),
+        "fay": ("pending", "needs manual grading"),
+        "zed": ("pending", "needs manual grading, not on the roster"),
+    }
+    final_dir = tmp_path / "final"
+    course_rows = {r["id"]: r for r in csv.DictReader((final_dir / "course.csv").open())}
+    assert {k: (r["hwt"], r["total"], r["status"]) for k, r in course_rows.items()} == {
+        "ann": ("9", "9", "complete"),
+        "bo": ("3", "3", "complete"),
+        "cy": ("8", "8", "complete"),
+        "dee": ("0", "0", "missing: hwt"),
+        "eve": ("0", "0", "rejected: hwt"),
+        "fay": ("pending", "pending", "pending: hwt"),
+    }
+    canvas = {row[2]: row[5] for row in list(csv.reader((final_dir / "canvas.csv").open()))[2:]}
+    assert canvas == {"ann": "9", "bo": "3", "cy": "8", "dee": "0", "eve": "0", "fay": ""}
