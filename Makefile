@@ -1,5 +1,8 @@
-# `make`       set up, then release, check, export solution keys and Gradescope bundles, and summarise.
-# `make test`  set up, then run the test suite.
+# `make`            set up, then release, check, export solution keys, Gradescope bundles and the student kit,
+#                   and summarise.
+# `make test`       set up, then run the whole test suite (real kernels, sandbox, LaTeX, browser).
+# `make test-fast`  the tests that need no kernel, LaTeX or browser (under a minute): run it on every edit.
+# `make lint`       ruff on the package, the tests, the benchmarks and the notebooks' code.
 # Set-up is idempotent: .venv is rebuilt only when requirements.txt changed, LaTeX is installed only when
 # xelatex is missing, MNIST is fetched only when a file is missing.
 
@@ -10,9 +13,9 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 HW ?=
 
-.PHONY: all setup system venv data release check solutions gradescope bench summary test lint clean
+.PHONY: all setup system venv data release check solutions gradescope student bench summary test test-fast lint clean
 
-all: setup data release check solutions gradescope summary
+all: setup data release check solutions gradescope student summary
 
 setup: system venv
 
@@ -46,21 +49,30 @@ solutions: venv data system
 gradescope: venv
 	$(PY) -m autograder gradescope $(HW)
 
+# The student edition: build/student/ (release notebooks, the students' guide, the `dlhw` package), to publish
+# as it is. Every homework's release goes in, whatever HW says.
+student: venv release
+	$(PY) -m autograder.student.kit build/student
+
 # Grading speed (not part of the tests): 50 copies of the hw3 key with -j 1 and -j 2 against bare nbclient.
 bench: setup data
 	$(PY) benchmarks/grading.py $(BENCH_ARGS)
 
 summary:
 	@echo; echo "Produced:"; \
-	for f in release/*/*.ipynb build/solutions/*.pdf build/solutions/*.ipynb build/gradescope/*.zip; do \
+	for f in release/*/*.ipynb build/solutions/*.pdf build/solutions/public/*.pdf build/solutions/*.ipynb \
+	  build/gradescope/*.zip; do \
 	  [ -e "$$f" ] && printf '  %-40s %s\n' "$$f" "$$(du -h "$$f" | cut -f1)"; done; true
 
 test: setup data
 	$(PY) -m pytest
 
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
+
 lint: venv
-	$(VENV)/bin/ruff check autograder tests
-	$(VENV)/bin/ruff format --check autograder tests
+	$(VENV)/bin/ruff check autograder tests benchmarks source
+	$(VENV)/bin/ruff format --check autograder tests benchmarks
 
 clean:
 	rm -rf build

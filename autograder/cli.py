@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from autograder.course.spec import SpecError, select
+from autograder.student.cli import add_pdf_args, add_preflight_args
 
 
 def add_homeworks(p: argparse.ArgumentParser) -> None:
@@ -24,19 +24,6 @@ def add_solutions_args(p: argparse.ArgumentParser) -> None:
 
 def no_args(p: argparse.ArgumentParser) -> None:
     """The command takes no arguments."""
-
-
-def add_preflight_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("notebook", type=Path, help="your homework notebook (.ipynb)")
-    p.add_argument("--homework", metavar="hwN", help="which homework it is (default: recognised from its cells)")
-    p.add_argument("--no-run", action="store_true", help="skip the fresh run of the visible tests (static checks)")
-
-
-def add_pdf_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("notebook", type=Path, help="the notebook to export, run top to bottom and saved")
-    p.add_argument("-o", "--output", type=Path, help="where to write (default: beside the notebook)")
-    p.add_argument("--html", action="store_true", help="standalone HTML instead of PDF (needs no LaTeX)")
-    p.add_argument("--homework", metavar="hwN", help="which homework it is (default: recognised from its cells)")
 
 
 def cmd_data(args) -> int:
@@ -90,7 +77,7 @@ def cmd_readme(args) -> int:
 def cmd_preflight(args) -> int:
     from autograder.student.preflight import command
 
-    return command(args.notebook, args.homework, run=not args.no_run)
+    return command(args.notebook, args.homework, run=not args.no_run, program="python -m autograder")
 
 
 def cmd_pdf(args) -> int:
@@ -106,30 +93,14 @@ def add_fairness_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_fairness(args) -> int:
-    import shutil
-    import tempfile
-
     from autograder.authoring import fairness
-    from autograder.course.paths import BUILD
-    from autograder.course.policy import Limits
-    from autograder.grading import engine
 
     [spec] = select([args.homework])
     variants = fairness.select(fairness.load(spec), args.cell, args.label)
     if not variants:
         print(f"{spec.id}: no variants (tests/fairness/{spec.id}.py)")
         return 1
-    BUILD.mkdir(exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-", dir=BUILD))
-    try:
-        setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
-        grader = engine.Grader(setup)
-        try:
-            outcomes = fairness.grade(spec, variants, grader, log=lambda line: print(f"[{spec.id}] {line}"))
-        finally:
-            grader.close()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    outcomes = fairness.grade_alone(spec, variants, log=lambda line: print(f"[{spec.id}] {line}"))
     print()
     print("\n".join(fairness.summary(outcomes)))
     return 0 if all(o.ok for o in outcomes) else 1
@@ -282,12 +253,12 @@ COMMANDS = {
     "release": (cmd_release, "regenerate release/ from source/ with nbgrader", add_homeworks),
     "check": (
         cmd_check,
-        "autograde each answer key and blank release in a scratch course; check leaks and points",
+        "grade each answer key, blank release and fairness corpus through the grading engine; leaks, points",
         add_homeworks,
     ),
     "solutions": (
         cmd_solutions,
-        "execute each answer key; export build/solutions/hwN.ipynb and hwN.pdf",
+        "execute each answer key; export build/solutions/hwN.ipynb, hwN.pdf and the public public/hwN.pdf",
         add_solutions_args,
     ),
     "readme": (cmd_readme, "regenerate README.md's assignment table from assignments/*.toml", no_args),

@@ -4,11 +4,11 @@
     (`make bench` runs it with the defaults; BENCH_ARGS="--copies 10" for a quick look.)
 
 Measured, and written to OUT/results.json:
-- bare: the key executed by a plain nbclient NotebookClient (fresh kernel, the grader's environment, no
-  sandbox, guard, nbgrader or feedback), one after another; runs are interleaved with the grading runs
+- bare: the key executed by a plain nbclient NotebookClient (fresh kernel, the grader's environment; tests in
+  the kernel; no sandbox, no trusted runner, no feedback), one after another; runs are interleaved with the grading runs
   (before, between, after) so a change in the machine's load shows up as spread rather than as bias;
-- grade -j 1 and -j 2: `python -m autograder grade` on the N copies (each in its own scratch course,
-  sandboxed, feedback, gradebook merge; the CSV and the feedback files are counted). Per submission: the
+- grade -j 1 and -j 2: `python -m autograder grade` on the N copies (each in the full sandbox, tests on the
+  trusted side, feedback, gradebook merge; the CSV and the feedback files are counted). Per submission: the
   median time a worker spent on one submission (steady state), and the batch's wall time divided by N
   (everything, the one-off nbgrader generate_assignment included);
 - overhead = median per-submission grading time with -j 1 / median bare execution (target <= 1.3);
@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from autograder.course import cells as nbu  # noqa: E402
 from autograder.course.paths import BUILD, tool_env  # noqa: E402
 from autograder.course.spec import select  # noqa: E402
+from autograder.grading.results import Result  # noqa: E402
 
 
 def load() -> str:
@@ -100,11 +101,11 @@ def grade_phase(spec, folder: Path, out: Path, jobs: int, log) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"grading failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     prepare = float(re.search(r"assignment prepared in (\d+) s", proc.stdout).group(1))
-    results = [json.loads(p.read_text()) for p in (out / "out" / "results").glob("*.json")]
+    results = [Result.from_dict(json.loads(p.read_text())) for p in (out / "out" / "results").glob("*.json")]
     feedback = list((out / "out" / "feedback").glob(f"*/{spec.id}.html"))
     rows = (out / "out" / "grades.csv").read_text().splitlines()[1:]
-    per = [r["seconds"] for r in results]
-    full = [r for r in results if r["score"] == spec.autograded_total and not r["flags"]]
+    per = [r.seconds for r in results]
+    full = [r for r in results if r.score == spec.autograded_total and not r.flags]
     grading_wall = wall - prepare
     return {
         "jobs": jobs,

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_release_is_what_nbgrader_generates(homework):
     with ScratchCourse(homework) as course:
         course.generate()
-        assert is_current(homework, course) == [], f"run `python -m autograder release {homework.id}`"
+        assert is_current(homework, course.root) == [], f"run `python -m autograder release {homework.id}`"
 
 
 def test_points_match_spec(homework):

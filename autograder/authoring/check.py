@@ -16,6 +16,7 @@ from pathlib import Path
 from autograder.authoring import fairness
 from autograder.authoring.release import is_current
 from autograder.course import cells as nbu
+from autograder.course import secrets
 from autograder.course.config import NbgraderError
 from autograder.course.policy import Limits
 from autograder.course.spec import Spec
@@ -23,9 +24,6 @@ from autograder.grading import engine
 from autograder.grading.submissions import Submission
 
 KEY, BLANK = "key", "blank"
-MIN_SECRET_LINE = 6  # shorter lines ("pass", "x = 0") are too common to call a leak
-# A written answer wraps into lines; its last line can be one word ("points.") that any prose contains.
-MIN_PROSE_WORDS = 3
 
 
 @dataclass
@@ -84,38 +82,9 @@ def point_mismatches(spec: Spec, nb) -> list[str]:
     return failures
 
 
-def _secret_texts(nb) -> tuple[list[tuple[str, int]], set[str]]:
-    """Solution code, written solutions and hidden tests of the source, each with the fewest words a line of it
-    needs to count as a leak, and the lines that are public anyway."""
-    secrets, public = [], set()
-    for cell in nb.cells:
-        m = nbu.meta(cell)
-        src = cell.source
-        if m.get("solution") and cell.cell_type == "markdown":
-            inner = nbu.regions(src, nbu.SOLUTION_BEGIN, nbu.SOLUTION_END)
-            secrets.extend((block, MIN_PROSE_WORDS) for block in inner or [src])
-        else:
-            hidden = nbu.regions(src, nbu.HIDDEN_BEGIN, nbu.HIDDEN_END)
-            solution = nbu.regions(src, nbu.SOLUTION_BEGIN, nbu.SOLUTION_END) if m.get("solution") else []
-            secrets.extend((block, 1) for block in hidden + solution)
-            secret_lines = {line.strip() for block in hidden + solution for line in block.splitlines()}
-            public |= {line.strip() for line in src.splitlines()} - secret_lines
-    return secrets, public
-
-
 def leaks(source_nb, release_nb) -> list[str]:
     """Lines of secret text (solutions, hidden tests) that appear in the release notebook."""
-    secrets, public = _secret_texts(source_nb)
-    released = "\n".join(cell.source for cell in release_nb.cells)
-    released += "\n" + str(release_nb.metadata)
-    found = []
-    for block, min_words in secrets:
-        for line in block.splitlines():
-            text = line.strip()
-            long_enough = len(text) >= MIN_SECRET_LINE and len(text.split()) >= min_words
-            if long_enough and text not in public and text in released:
-                found.append(text)
-    return sorted(set(found))
+    return secrets.leaks(source_nb, secrets.notebook_text(release_nb))
 
 
 def check_homework(spec: Spec, log=print) -> CheckResult:
@@ -140,10 +109,13 @@ def check_homework(spec: Spec, log=print) -> CheckResult:
     except fairness.CorpusError as exc:
         result.failures.append(str(exc))
         variants = []
-    scratch = Path(tempfile.mkdtemp(prefix=f"check-{spec.id}-", dir=_scratch_parent()))
+    scratch = Path(tempfile.mkdtemp(prefix=f"check-{spec.id}-"))
     try:
         log(f"[{spec.id}] generating the student version in a scratch course ...")
         setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
+        setup.isolation = engine.strongest_isolation(setup)
+        if setup.isolation != "full":
+            log(f"[{spec.id}] this machine cannot isolate kernels: graded without the sandbox")
         stale = is_current(spec, Path(setup.template))
         if stale:
             result.failures.append(
@@ -165,13 +137,6 @@ def check_homework(spec: Spec, log=print) -> CheckResult:
         shutil.rmtree(scratch, ignore_errors=True)
     result.seconds = time.monotonic() - start
     return result
-
-
-def _scratch_parent() -> Path:
-    from autograder.course.paths import BUILD
-
-    BUILD.mkdir(exist_ok=True)
-    return BUILD
 
 
 def _grade_key_and_blank(spec: Spec, grader, result: CheckResult, log) -> None:

@@ -168,6 +168,29 @@ def grade(spec: Spec, variants: list, grader, log=print) -> list[Outcome]:
     return outcomes
 
 
+def grade_alone(spec: Spec, variants: list, log=print) -> list[Outcome]:
+    """`grade` with a grader of its own (the command `fairness`): a scratch assignment, the strongest
+    isolation this machine allows, removed afterwards."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from autograder.course.policy import Limits
+    from autograder.grading import engine
+
+    scratch = Path(tempfile.mkdtemp(prefix=f"fairness-{spec.id}-"))
+    try:
+        setup = engine.prepare(spec, scratch, Limits.for_homework(spec.quick_seconds), isolation="none")
+        setup.isolation = engine.strongest_isolation(setup)
+        grader = engine.Grader(setup)
+        try:
+            return grade(spec, variants, grader, log=log)
+        finally:
+            grader.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _as_submitted(nb, cell: str) -> str:
     """The key's text of an answer cell as a submission holds it (markers included: they are comments)."""
     return next(c.source for c in nb.cells if nbu.grade_id(c) == cell)

@@ -58,6 +58,12 @@ def normal(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
+def optional(cell) -> bool:
+    """An optional, ungraded answer cell (cell metadata `course.optional`, see nbgrader_config.py): its stub does
+    not raise, it earns nothing, and leaving it empty or failing in it never costs points."""
+    return bool(cell.get("metadata", {}).get("course", {}).get("optional"))
+
+
 def placeholder(cell, released: str | None) -> str | None:
     """Why an answer cell still counts as unanswered, or None when it has an answer."""
     source = cell.source

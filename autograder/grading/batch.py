@@ -18,8 +18,8 @@ import json
 import multiprocessing
 import os
 import shutil
+import tempfile
 import time
-import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -118,10 +118,8 @@ def already_graded(out: Path, sub, homework: str) -> bool:
 
 
 def _scratch(spec: Spec) -> Path:
-    # Not under /tmp: kernels get a private /tmp, and their working folder lives in here.
-    path = BUILD / "grading" / f"{spec.id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    path.mkdir(parents=True)
-    return path
+    """This batch's private folder (the kernels' own file systems do not contain it, wherever it is)."""
+    return Path(tempfile.mkdtemp(prefix=f"grading-{spec.id}-"))
 
 
 def grade_batch(

@@ -160,6 +160,17 @@ def check_isolation(setup: Setup, slot_dir: Path | None = None):
     )
 
 
+def strongest_isolation(setup: Setup) -> str:
+    """The isolation real grading would use on this machine ("full" when it can), for `check` and the corpus:
+    they prove the key earns its points under the same conditions as a student's notebook."""
+    try:
+        _, lock = check_isolation(Setup(**{**setup.__dict__, "isolation": "full"}))
+    except GradingError:
+        return "none"
+    lock.close()
+    return "full"
+
+
 # -- one worker -----------------------------------------------------------------------------------------------------
 
 

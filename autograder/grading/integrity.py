@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from autograder.course import cells as nbu
+from autograder.course import identify as course_identify
 
 MIN_SECRET_LINE = 6  # as in check.py: shorter lines ("pass", "x = 0") are too common to call a leak
 REDACTED = "[hidden test text removed]"
@@ -43,23 +44,8 @@ def _similarity(a: set[str], b: set[str]) -> float:
 
 
 def identify(student_nb, release_nb, others: dict[str, object]) -> str | None:
-    """None if `student_nb` is this homework's notebook; else why it is not. Cell ids are compared with every
-    homework's release (ids like `header` or `setup` are shared by all, so the closest match decides)."""
-    theirs = _all_ids(student_nb)
-    if not theirs:
-        return (
-            "the notebook has none of the homework's cell ids (it was not made from the released notebook, "
-            "or its cell metadata was removed): fill in the released notebook and upload that"
-        )
-    mine = _similarity(theirs, _all_ids(release_nb))
-    best, score = max(
-        ((k, _similarity(theirs, _all_ids(v))) for k, v in others.items()), key=lambda kv: kv[1], default=(None, 0.0)
-    )
-    if best is not None and score > mine:
-        return f"this is the notebook of {best}, not of this homework: upload this homework's notebook"
-    if mine == 0.0:
-        return "the notebook's cells belong to no homework of this course: upload this homework's notebook"
-    return None
+    """None if `student_nb` is this homework's notebook; else why it is not (autograder/course/identify.py)."""
+    return course_identify.mismatch(student_nb, release_nb, others)
 
 
 def rebuild(release_nb, student_nb) -> Rebuilt:

@@ -38,7 +38,8 @@ from nbconvert.filters import escape_latex
 from nbconvert.utils.pandoc import PandocMissing, pandoc
 
 from autograder.course import cells as nbu
-from autograder.course.spec import Spec, all_specs, select
+from autograder.course import identify
+from autograder.course.spec import Spec, select
 from autograder.pdf import latex as pdf
 from autograder.pdf.latex import CellLabel, ExportError, TypesetProblem
 
@@ -81,6 +82,7 @@ PRIMES = set(range(0x2032, 0x2038)) | {0x2057}  # math-active under unicode-math
 # Dashes, quotes, bullets, ellipsis, per mille: the text fonts have them, and an active character would stop
 # the word it is in from being hyphenated.
 PUNCTUATION = set(range(0x2010, 0x2028)) | {0x2030, 0x2039, 0x203A}
+PANDOC_FIX = "install pandoc (`sudo apt-get install pandoc`; in the course repository, `make setup`)"
 
 
 @dataclass
@@ -102,29 +104,11 @@ def pages_path(out: Path) -> Path:
 
 
 def homework_of(nb, path: Path | None = None, specs: list[Spec] | None = None) -> Spec:
-    """The homework a notebook belongs to: the spec whose notebook shares most grade_ids with it, else the
-    spec whose notebook file name it has. Students may rename their file, so cells decide first."""
-    specs = all_specs() if specs is None else specs
-    ids = {nbu.grade_id(c) for c in nb.cells} - {None}
-    best, best_score = None, 0.0
-    for spec in specs:
-        reference = spec.release_notebook if spec.release_notebook.exists() else spec.source_notebook
-        if not reference.exists():
-            continue
-        ref_ids = {nbu.grade_id(c) for c in nbu.read(reference).cells} - {None}
-        score = len(ids & ref_ids) / len(ids | ref_ids) if ids | ref_ids else 0.0
-        if score > best_score:
-            best, best_score = spec, score
-    if best is not None and best_score >= 0.5:
-        return best
-    by_name = [s for s in specs if path is not None and path.name == s.notebook]
-    if len(by_name) == 1:
-        return by_name[0]
-    known = ", ".join(s.id for s in specs) or "none"
-    raise ExportError(
-        f"{path or 'the notebook'}: cannot tell which homework this is (its cells match none of {known}); "
-        "start from the notebook under release/hwN/, or name the homework with --homework hwN"
-    )
+    """The homework a notebook belongs to (autograder/course/identify.py: the cells decide, then the file name)."""
+    try:
+        return identify.homework_of(nb, path, specs)
+    except identify.UnknownHomework as exc:
+        raise ExportError(str(exc)) from None
 
 
 def _drop_markers(text: str, markers: tuple[str, ...] = MARKERS) -> str:
@@ -618,7 +602,7 @@ def _to_latex(exporter: LatexExporter, prepared, workdir: Path) -> tuple[str, di
     try:
         return exporter.from_notebook_node(prepared, resources={"metadata": {"name": "notebook", "path": str(workdir)}})
     except PandocMissing:
-        raise ExportError("pandoc not found: run `make setup`, or export HTML with --html") from None
+        raise ExportError(f"pandoc not found: {PANDOC_FIX}, or export HTML with --html") from None
 
 
 def export_pdf(
@@ -790,7 +774,7 @@ def export_html(
     try:
         body, _ = exporter.from_notebook_node(prepared, resources={"metadata": {"name": out.stem, "path": str(folder)}})
     except PandocMissing:
-        raise ExportError("pandoc not found: run `make setup`") from None
+        raise ExportError(f"pandoc not found: {PANDOC_FIX}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
     return out

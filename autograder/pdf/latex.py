@@ -49,6 +49,9 @@ HINTS = {
     "Missing number": "a length or number is missing, e.g. after \\\\[ or \\hspace",
     "Illegal unit of measure": "a length needs a unit, e.g. 2pt or 1em",
     "Bad math environment delimiter": "\\[ or \\( inside math: remove the inner delimiter",
+    "Erroneous nesting of equation structures": "align, equation, gather and multline make a display of their "
+    "own, so LaTeX refuses them inside $$...$$ (MathJax in Jupyter accepts it): inside $$ use "
+    "\\begin{aligned}...\\end{aligned}, or write \\begin{align}...\\end{align} without the $$",
     "Argument of": "a command is missing its argument or a } is unbalanced",
 }
 
@@ -120,7 +123,8 @@ def require_tools() -> None:
     missing = [tool for tool in ("xelatex", "pandoc") if shutil.which(tool, path=tool_env()["PATH"]) is None]
     if missing:
         raise LatexError(
-            f"{' and '.join(missing)} not found: run `make setup` (scripts/install-system-deps.sh installs them), "
+            f"{' and '.join(missing)} not found: install them (Debian/Ubuntu: `sudo apt-get install texlive-xetex "
+            "texlive-fonts-recommended texlive-plain-generic pandoc`; in the course repository `make setup` does it), "
             "or export HTML instead with --html"
         )
 

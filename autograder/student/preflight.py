@@ -1,10 +1,14 @@
-"""`python -m autograder preflight NOTEBOOK`: what a student should fix before uploading, in plain words.
+"""`dlhw preflight NOTEBOOK` (`python -m autograder preflight` in the repository): what a student should fix
+before uploading, in plain words.
 
 It says which homework the notebook is, which answers are still placeholders, whether the saved notebook was
-run top to bottom (the PDF shows the saved outputs), and runs a copy in a fresh kernel the way the grader
-will, but with only the visible tests (hidden-test regions are removed even from an instructor's notebook),
-to report the tests that fail and the cells that raise. Every finding is FIX (would cost points), WARN or OK;
-the exit code is non-zero when there is anything to FIX.
+run top to bottom (the PDF shows the saved outputs), typesets the written answers as the PDF does (naming the
+cell, line and fix of what LaTeX rejects or the fonts lack), and runs a copy in a fresh kernel under the
+grader's limits, but with only the visible tests (hidden-test regions are removed even from an instructor's
+notebook), to report the tests that fail and the cells that raise. A test fails only by raising: output,
+stderr and warnings never count. Optional cells (`course.optional`) are never FIX. Every finding is FIX (would
+cost points), WARN or OK; the exit code is non-zero when there is anything to FIX. Limits and what counts as
+unanswered come from autograder/course/policy.py, as for the grader.
 """
 
 from __future__ import annotations
@@ -20,18 +24,18 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
-from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.authoring.execute import INLINE_BACKEND
 from autograder.course import cells as nbu
 from autograder.course import policy
-from autograder.course.paths import NBGRADER_CONFIG, tool_env
-from autograder.course.policy import placeholder
+from autograder.course.identify import homework_of
+from autograder.course.paths import INLINE_BACKEND, data_root, tool_env
+from autograder.course.policy import Limits, placeholder
 from autograder.course.spec import Spec, select
-from autograder.pdf.export import NAME_ID, homework_of, student_name
+from autograder.pdf import export
+from autograder.pdf.export import NAME_ID, student_name
+from autograder.pdf.latex import ExportError
 
 FIX, WARN, OK = "FIX", "WARN", "OK"
-DEFAULT_CELL_TIMEOUT = 120
 INTERRUPTED = ("KeyboardInterrupt", "Timeout")
 SHOWN = 200  # characters of an error message shown
 
@@ -50,6 +54,7 @@ class Report:
     unanswered: list[str] = field(default_factory=list)  # grade_ids of answer cells still blank
     test_results: dict[str, str | None] = field(default_factory=dict)  # visible test cell -> None or its error
     ran: bool = False
+    program: str = "dlhw"  # how the student runs the tools, for the advice in the verdict
 
     def add(self, section: str, level: str, text: str) -> None:
         self.sections.setdefault(section, []).append(Finding(level, text))
@@ -76,14 +81,15 @@ class Report:
         count = len(self.problems)
         if self.ready:
             lines.append(
-                "Verdict: READY to upload. Export the PDF with `python -m autograder pdf NOTEBOOK`, then upload "
+                f"Verdict: READY to upload. Export the PDF with `{self.program} pdf NOTEBOOK`, then upload "
                 "the notebook to the autograder and the PDF to Gradescope."
                 + ("" if self.ran else " (The notebook was not run here: --no-run.)")
             )
         else:
             lines.append(
                 f"Verdict: NOT READY: {count} thing{'s' if count != 1 else ''} marked FIX would cost points. Fix "
-                "them, then Kernel > Restart Kernel and Run All Cells, save, and run preflight again."
+                f"{'them' if count != 1 else 'it'}, then Kernel > Restart Kernel and Run All Cells, save, and run "
+                "preflight again."
             )
         return "\n".join(lines)
 
@@ -112,7 +118,8 @@ def _problem_label(spec: Spec, gid: str, headings: dict[str, str]) -> str:
 
 
 def check_answers(report: Report, nb, reference) -> None:
-    """Unanswered answer cells, deleted or duplicated graded cells, edited locked cells."""
+    """Unanswered answer cells, deleted or duplicated graded cells, edited locked cells. Optional cells are
+    listed, never FIX: they earn nothing."""
     spec = report.spec
     section = "Answers"
     headings = {s.problem_id: s.heading for s in nbu.sections(reference or nb)}
@@ -127,13 +134,14 @@ def check_answers(report: Report, nb, reference) -> None:
         )
     for gid, cell in released.items():
         if _is_graded_cell(cell) and gid not in ids:
-            level = WARN if gid == NAME_ID else FIX
-            report.add(section, level, f"{gid}: this cell was deleted; copy it back from {spec.release_notebook}")
+            level = WARN if gid == NAME_ID or policy.optional(cell) else FIX
+            report.add(section, level, f"{gid}: this cell was deleted; copy it back from {spec.release_notebook.name}")
     test_points = {}
     for cell in nb.cells:
         problem = spec.problem_of(nbu.grade_id(cell) or "")
         if problem and nbu.is_autograded_test(cell):
             test_points[problem.id] = test_points.get(problem.id, 0.0) + nbu.points(cell)
+    optional_blank = []
     for cell in nb.cells:
         gid, m = nbu.grade_id(cell), nbu.meta(cell)
         if not gid:
@@ -156,6 +164,9 @@ def check_answers(report: Report, nb, reference) -> None:
         why = placeholder(cell, original.source if original is not None else None)
         if why is None:
             continue
+        if policy.optional(original if original is not None else cell):
+            optional_blank.append(gid)
+            continue
         report.unanswered.append(gid)
         where = _problem_label(spec, gid, headings)
         if cell.cell_type == "code":
@@ -171,6 +182,8 @@ def check_answers(report: Report, nb, reference) -> None:
             report.add(section, level, f"{gid} (written answer, {points:g} points, {where}) {why}")
     if not report.sections.get(section):
         report.add(section, OK, "every answer cell has an answer")
+    if optional_blank:
+        report.add(section, OK, f"optional, not graded, left as given: {', '.join(optional_blank)}")
 
 
 def check_name(report: Report, nb) -> None:
@@ -237,23 +250,54 @@ def check_saved_run(report: Report, nb) -> None:
     for i, cell in code:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
+                level, note = (WARN, " (an optional cell: it costs no points)") if policy.optional(cell) else (FIX, "")
                 report.add(
                     section,
-                    FIX,
+                    level,
                     f"{_label(i, cell)} shows an error in the saved notebook (the PDF "
-                    f"will show it too): {_error_text(output)}",
+                    f"will show it too): {_error_text(output)}{note}",
                 )
     if not report.sections.get(section):
         report.add(section, OK, f"run top to bottom in order ({len(ran)} code cells), no errors")
 
 
-def cell_timeout() -> int:
-    """nbgrader's per-cell limit from nbgrader_config.py: a cell that runs longer scores 0 under grading."""
-    if not NBGRADER_CONFIG.exists():
-        return DEFAULT_CELL_TIMEOUT
-    config = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
-    value = config.get("Execute", {}).get("timeout", DEFAULT_CELL_TIMEOUT)
-    return int(value) if isinstance(value, int | float) else DEFAULT_CELL_TIMEOUT
+def check_upload(report: Report, path: Path, nb, limits: Limits) -> None:
+    """What the grader refuses before running anything: a file or a notebook larger than its limits."""
+    section = "Upload"
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > limits.upload_mb:
+        report.add(
+            section,
+            FIX,
+            f"the file is {size_mb:.1f} MB; the grader takes notebooks up to {limits.upload_mb} MB: clear the "
+            "outputs of cells that print or draw a lot, then Restart and Run All again",
+        )
+    if len(nb.cells) > limits.cells:
+        report.add(section, FIX, f"{len(nb.cells)} cells; the grader takes notebooks of up to {limits.cells} cells")
+    if not report.sections.get(section):
+        report.add(
+            section, OK, f"{size_mb:.1f} MB, {len(nb.cells)} cells (the grader takes up to {limits.upload_mb} MB)"
+        )
+
+
+def check_typesetting(report: Report, nb, folder: Path) -> None:
+    """The written answers typeset as the PDF does: what LaTeX rejects and what the fonts lack, by cell and line."""
+    section = "Written answers in the PDF (typeset with LaTeX, as the pdf command does)"
+    try:
+        problems = export.check_written_answers(nb, workdir=folder)
+    except ExportError as exc:  # no xelatex or pandoc here: say so, the PDF command would fail the same way
+        report.add(section, WARN, f"not checked: {exc}")
+        return
+    for problem in problems:
+        cell = nb.cells[problem.cell] if problem.cell is not None else None
+        where = f"{_label(problem.cell, cell)} (cell {problem.cell + 1})" if cell is not None else problem.where
+        lines = [f"{where}{f', line {problem.line}' if problem.line else ''}: {problem.message}"]
+        if cell is not None and problem.line:
+            lines.append(f"line {problem.line}: {cell.source.splitlines()[problem.line - 1].strip()[:SHOWN]}")
+        lines.append(f"fix: {problem.fix}")
+        report.add(section, FIX, "\n".join(lines))
+    if not problems:
+        report.add(section, OK, "every written answer typesets, and the fonts have every character")
 
 
 def visible_copy(nb):
@@ -266,9 +310,22 @@ def visible_copy(nb):
     return copy
 
 
-def run_fresh(nb, spec: Spec, *, timeout: int, log: Callable[[str], None]) -> tuple[object, str | None]:
-    """Run the visible copy in a fresh kernel (short training path, errors do not stop the run) in a scratch
-    folder holding the homework's released files; return it, and why the run stopped early if it did."""
+@dataclass
+class Run:
+    """A fresh run of the visible copy: the executed notebook, its seconds, and why it stopped early if it did."""
+
+    nb: object
+    seconds: float
+    died: str | None = None
+
+
+def run_visible_tests(
+    nb, spec: Spec, *, limits: Limits, data: Path, log: Callable[[str], None] = lambda message: None
+) -> Run:
+    """Run the visible copy of `nb` top to bottom in a fresh local kernel, in a scratch folder holding the
+    homework's released files: the short training path, `limits.cell_seconds` per cell, and errors do not stop
+    the run (as under grading). This is the one place preflight executes a notebook (the grading engine's local
+    mode can replace it)."""
     copy = visible_copy(nb)
     code_cells = [i for i, c in enumerate(copy.cells) if c.cell_type == "code"]
     started = time.monotonic()
@@ -277,6 +334,7 @@ def run_fresh(nb, spec: Spec, *, timeout: int, log: Callable[[str], None]) -> tu
         done = code_cells.index(cell_index) + 1 if cell_index in code_cells else 0
         log(f"[preflight] {done}/{len(code_cells)} {_label(cell_index, cell)} ({time.monotonic() - started:.0f}s)")
 
+    timeout = limits.cell_seconds
     timed_out = {"ename": "Timeout", "evalue": f"the cell ran over {timeout}s; the grader stops it there"}
     with tempfile.TemporaryDirectory(prefix=f"preflight-{spec.id}-") as scratch:
         folder = Path(scratch)
@@ -292,31 +350,34 @@ def run_fresh(nb, spec: Spec, *, timeout: int, log: Callable[[str], None]) -> tu
             resources={"metadata": {"path": str(folder)}},
             on_cell_executed=progress,
         )
-        env = tool_env(COURSE_QUICK="1", MPLBACKEND=INLINE_BACKEND)
+        env = tool_env(COURSE_QUICK="1", MPLBACKEND=INLINE_BACKEND, COURSE_DATA=str(data))
         env.pop("NBGRADER_EXECUTION", None)
         try:
             client.execute(env=env)
         except DeadKernelError as exc:
-            return copy, f"the kernel died ({exc}); this usually means the notebook ran out of memory"
-    return copy, None
+            died = f"the kernel died ({exc}); this usually means the notebook ran out of memory"
+            return Run(copy, time.monotonic() - started, died)
+    return Run(copy, time.monotonic() - started)
 
 
-def check_fresh_run(report: Report, nb, *, log: Callable[[str], None]) -> None:
-    """Visible tests and errors of a fresh top-to-bottom run."""
+def check_fresh_run(report: Report, nb, *, data: Path, limits: Limits, log: Callable[[str], None]) -> None:
+    """Visible tests and errors of a fresh top-to-bottom run, under the grader's limits."""
     report.ran = True
-    timeout = cell_timeout()
     log(f"[preflight] running a copy of {report.notebook.name} in a fresh kernel (visible tests only) ...")
-    executed, died = run_fresh(nb, report.spec, timeout=timeout, log=log)
+    run = run_visible_tests(nb, report.spec, limits=limits, data=data, log=log)
     tests = "Visible tests (fresh kernel; the hidden tests are not run here, and they decide your points)"
     errors = "Errors in the fresh run"
     report.sections.setdefault(tests, [])
     report.sections.setdefault(errors, [])
-    for i, cell in enumerate(executed.cells):
+    for i, cell in enumerate(run.nb.cells):
         if cell.cell_type != "code":
             continue
         error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
         if error is not None and error.get("ename") in INTERRUPTED:  # only our time limit interrupts the kernel
-            error = {"ename": "Timeout", "evalue": f"the cell ran over {timeout}s; the grader stops it there"}
+            error = {
+                "ename": "Timeout",
+                "evalue": f"the cell ran over {limits.cell_seconds}s; the grader stops it there",
+            }
         unrun = cell.source.strip() and cell.get("execution_count") is None
         if nbu.is_autograded_test(cell):
             gid = _label(i, cell)
@@ -328,12 +389,24 @@ def check_fresh_run(report: Report, nb, *, log: Callable[[str], None]) -> None:
                 why = _error_text(error) if error else "did not run"
                 report.test_results[gid] = why
                 report.add(tests, FIX, f"{gid} ({problem}): {why}")
+        elif error is not None and policy.optional(cell):
+            report.add(errors, WARN, f"{_label(i, cell)} raises {_error_text(error)} (optional: it costs no points)")
         elif error is not None and _label(i, cell) not in report.unanswered:  # those are listed already
             report.add(errors, FIX, f"{_label(i, cell)} raises {_error_text(error)}")
-    if died:
-        report.add(errors, FIX, died)
-    if not report.sections[errors]:
-        report.add(errors, OK, "no cell raised" if not report.unanswered else "no cell raised except unanswered ones")
+    if run.died:
+        report.add(errors, FIX, run.died)
+    if run.seconds > limits.notebook_seconds:
+        report.add(
+            errors,
+            FIX,
+            f"the short path took {run.seconds:.0f}s here; the grader stops a notebook at {limits.notebook_seconds}s "
+            "(make the training cells take the short path when QUICK is true)",
+        )
+    if not [f for f in report.sections[errors] if f.level == FIX]:
+        done = "no cell raised" if not report.unanswered else "no cell raised except unanswered ones"
+        report.add(
+            errors, OK, f"{done}; the short path took {run.seconds:.0f}s (the grader allows {limits.describe()})"
+        )
 
 
 def load_notebook(path: Path):
@@ -345,7 +418,7 @@ def load_notebook(path: Path):
     except Exception as exc:  # noqa: BLE001 -- any parse failure means the same thing to a student
         raise RuntimeError(
             f"{path}: not a readable Jupyter notebook ({type(exc).__name__}: {str(exc)[:200]}); "
-            "open it in Jupyter and save it again, or start from the release notebook"
+            "open it in Jupyter and save it again, or start from the released notebook"
         ) from None
 
 
@@ -354,24 +427,32 @@ def preflight(
     *,
     spec: Spec | None = None,
     run: bool = True,
+    typeset_answers: bool = True,
+    program: str = "dlhw",
+    limits: Limits | None = None,
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
 ) -> Report:
-    """Every check on the notebook at `path`; `run=False` skips the fresh run (fast, static checks only)."""
+    """Every check on the notebook at `path`; `run=False` skips the fresh run, `typeset_answers=False` the
+    LaTeX check (both need seconds; the rest is instant). `limits` default to the grader's for the homework."""
     nb = load_notebook(path)
     spec = spec or homework_of(nb, path)
     reference = nbu.read(spec.release_notebook) if spec.release_notebook.exists() else None
-    report = Report(path, spec)
+    limits = limits or Limits.for_homework(spec.quick_seconds)
+    report = Report(path, spec, program=program)
     check_name(report, nb)
     check_answers(report, nb, reference)
     check_saved_run(report, nb)
+    check_upload(report, path, nb, limits)
+    if typeset_answers:
+        check_typesetting(report, nb, path.parent)
     if run:
-        check_fresh_run(report, nb, log=log)
+        check_fresh_run(report, nb, data=data_root(path.parent), limits=limits, log=log)
     return report
 
 
-def command(notebook: Path, homework: str | None, run: bool) -> int:
-    """`python -m autograder preflight`: print the report; exit 1 when something would cost points."""
+def command(notebook: Path, homework: str | None, run: bool, program: str = "python -m autograder") -> int:
+    """The preflight command: print the report; exit 1 when something would cost points."""
     spec = select([homework])[0] if homework else None
-    report = preflight(notebook, spec=spec, run=run)
+    report = preflight(notebook, spec=spec, run=run, program=program)
     print(report.render())
     return 0 if report.ready else 1

@@ -1,38 +1,28 @@
-"""`python -m autograder grade` end to end, the course gradebook merge, every homework's key and blank through
-the sandbox and guard, and a control showing what the guard prevents."""
+"""`python -m autograder grade` as an instructor uses it: a folder of submissions, the CSV, the feedback, the
+gradebook (a TA's scores survive a regrade), skipping what did not change. (Every key and blank release is graded
+in the full sandbox by `check`, test_homeworks.py.)"""
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.course.paths import ASSIGNMENTS, BUILD, ROOT
-from autograder.course.policy import Limits
+from autograder.course.paths import ASSIGNMENTS, ROOT
 from autograder.course.spec import load
-from autograder.grading import engine as autograde
-from autograder.grading import gradebook, submissions
-from autograder.grading.batch import grade_batch
-from autograder.grading.engine import Result
+from autograder.grading import gradebook
+from autograder.grading.results import CellScore, Result, WrittenAnswer
 
-sys.path.insert(0, str(Path(__file__).parent / "corpus"))
-import generate  # noqa: E402
-
-LIMITS = Limits(cell_seconds=60, notebook_seconds=300, memory_mb=3072, output_kb=256)
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="grading with isolation needs a root grader with namespaces")
 
 
 @pytest.fixture
 def hw3():
-    path = ASSIGNMENTS / "hw3.toml"
-    spec = load(path) if path.exists() else None
-    if spec is None or not spec.release_notebook.exists():
-        pytest.skip("hw3 (spec, source and release) is needed")
-    return spec
+    return load(ASSIGNMENTS / "hw3.toml")
 
 
 def grade_cli(*args: str) -> subprocess.CompletedProcess:
@@ -42,6 +32,7 @@ def grade_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@ROOT_ONLY
 def test_cli_grades_a_folder_and_skips_what_did_not_change(hw3, tmp_path):
     folder = tmp_path / "submissions"
     for student, source in (("ann", hw3.source_notebook), ("bo", hw3.release_notebook)):
@@ -108,10 +99,8 @@ def test_gradebook_merge_keeps_what_a_ta_entered(tmp_path):
         "ann",
         ["ann", "bo"],
         "graded",
-        grades={
-            "p1_tests": {"auto_score": 2.0, "needs_manual_grade": False},
-            "p1_answer": {"auto_score": None, "needs_manual_grade": True},
-        },
+        tests=[CellScore("p1_tests", "p1", 2.0, 2.0, False)],
+        written=[WrittenAnswer("p1_answer", "p1", 1.0, True)],
     )
     gradebook.merge(course, spec, result, "course")
     with Gradebook(course, "course") as gb:
@@ -119,7 +108,7 @@ def test_gradebook_merge_keeps_what_a_ta_entered(tmp_path):
             assert gb.find_grade("p1_tests", "hwt", "hwt", student).auto_score == 2.0
         gb.find_grade("p1_tests", "hwt", "hwt", "ann").manual_score = 1.5  # a TA overrides the autograder
         gb.db.commit()
-    result.grades["p1_tests"]["auto_score"] = 0.0  # regraded with --force
+    result.tests[0].score = 0.0  # regraded with --force
     gradebook.merge(course, spec, result, "course")
     with Gradebook(course, "course") as gb:
         grade = gb.find_grade("p1_tests", "hwt", "hwt", "ann")
@@ -128,48 +117,3 @@ def test_gradebook_merge_keeps_what_a_ta_entered(tmp_path):
     rejected = Result("hwt", "cy", ["cy"], "rejected", message="empty")
     gradebook.merge(course, spec, rejected, "course")
     assert gradebook.scores(course, spec, "cy", "course") == {"p1_tests": 0.0, "p1_answer": 0.0}
-
-
-@pytest.mark.slow
-@pytest.mark.homeworks(lambda spec: spec.id != "hw3")  # hw3's key and blank are cases of the corpus tests
-def test_every_homework_key_full_blank_zero_under_the_sandbox(homework, tmp_path):
-    """The guard and the sandbox must not cost a correct student anything: no flags on any key."""
-    assert homework.release_notebook.exists(), f"{homework.release_notebook} is missing: python -m autograder release"
-    folder = tmp_path / "submissions"
-    for student, source in (("key", homework.source_notebook), ("blank", homework.release_notebook)):
-        (folder / student).mkdir(parents=True)
-        shutil.copy(source, folder / student / homework.notebook)
-    summary = grade_batch(
-        homework,
-        folder,
-        tmp_path / "out",
-        jobs=2,
-        db_url=f"sqlite:///{tmp_path / 'gb.db'}",
-        progress=False,
-        log=lambda *_: None,
-    )
-    results = {r.student: r for r in summary.results}
-    key, blank = results["key"], results["blank"]
-    assert key.status == "graded" and key.score == pytest.approx(homework.autograded_total), key.tests
-    assert key.flags == [] and blank.flags == []
-    assert blank.status == "graded" and blank.score == 0
-
-
-@pytest.mark.slow
-def test_without_the_guard_the_tampering_would_pay(hw3):
-    """The control for the corpus' tampering cases: the same notebooks, guard off, earn points they must not."""
-    cases = {c.name: c for c in generate.cases(hw3)}
-    scratch = BUILD / "grading" / "test-guard-off"
-    shutil.rmtree(scratch, ignore_errors=True)
-    setup = autograde.prepare(hw3, scratch, LIMITS, guard=False)
-    try:
-        grader = autograde.Grader(setup)
-        for name in ("monkeypatches_comparisons",):
-            folder = scratch / "input" / name
-            folder.mkdir(parents=True)
-            for rel, data in cases[name].files.items():
-                (folder / rel).write_bytes(data)
-            result = grader.grade(submissions.Submission(name, folder))
-            assert result.score > cases[name].score, (name, result.score, json.dumps(result.notes))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
