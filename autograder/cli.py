@@ -118,122 +118,17 @@ def cmd_grade(args) -> int:
     return command(args)
 
 
-def _homework_file(text: str) -> tuple[str, Path]:
-    homework, sep, path = text.partition("=")
-    if not sep or not homework or not path:
-        raise argparse.ArgumentTypeError(f"{text!r}: write hwN=FILE")
-    return homework, Path(path)
-
-
-def _clock(text: str):
-    import datetime as dt
-
-    try:
-        return dt.time.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: write HH:MM") from None
-
-
 def add_grades_args(p: argparse.ArgumentParser) -> None:
-    from autograder.course.paths import BUILD, ROOT
-    from autograder.grading.late import LatePolicy
+    from autograder.grading.final import add_arguments
 
-    policy = LatePolicy()
     add_homeworks(p)
-    p.add_argument(
-        "--roster", type=Path, default=ROOT / "roster.csv", help="the roster: id,name,email (default: %(default)s)"
-    )
-    p.add_argument(
-        "--db", default=None, help="the course gradebook, any nbgrader db_url (default: sqlite gradebook.db)"
-    )
-    p.add_argument(
-        "--results",
-        type=Path,
-        default=BUILD / "grades",
-        help="where `grade` wrote each homework's results (RESULTS/hwN, default: %(default)s)",
-    )
-    p.add_argument(
-        "-o", "--out", type=Path, default=BUILD / "grades" / "final", help="where to write (default: %(default)s)"
-    )
-    p.add_argument(
-        "--gradescope-scores",
-        type=_homework_file,
-        action="append",
-        default=[],
-        metavar="hwN=FILE",
-        help="import Gradescope's grades export (Download Grades > CSV) of hwN's written parts first (repeatable)",
-    )
-    p.add_argument(
-        "--overwrite-manual",
-        action="store_true",
-        help="let imported Gradescope scores replace scores a TA entered in the formgrader",
-    )
-    late = p.add_argument_group("late policy")
-    late.add_argument(
-        "--late-per-day",
-        type=float,
-        default=policy.per_day,
-        help="percent of a homework's points per late day (default: %(default)s)",
-    )
-    late.add_argument(
-        "--grace-minutes",
-        type=float,
-        default=policy.grace_minutes,
-        help="minutes after the deadline still on time (default: %(default)s)",
-    )
-    late.add_argument(
-        "--late-limit",
-        type=int,
-        default=policy.max_days,
-        help="more late days than this earn nothing; -1: no limit (default: %(default)s)",
-    )
-    late.add_argument(
-        "--free-late-days",
-        type=int,
-        default=policy.free_days,
-        help="late days without penalty per student, for the course (default: %(default)s)",
-    )
-    late.add_argument(
-        "--due-time", type=_clock, default=policy.due_time, help="the time of day of a due date (default: 23:59)"
-    )
-    late.add_argument(
-        "--timezone",
-        default=policy.timezone,
-        help="the due dates' time zone, e.g. America/New_York (default: %(default)s)",
-    )
+    add_arguments(p)
 
 
 def cmd_grades(args) -> int:
-    from autograder.grading import final, gradebook
-    from autograder.grading.late import LatePolicy
+    from autograder.grading.final import command
 
-    specs = select(args.homeworks)
-    known = {s.id for s in specs}
-    unknown = [hw for hw, _ in args.gradescope_scores if hw not in known]
-    if unknown:
-        raise RuntimeError(
-            f"--gradescope-scores names {', '.join(unknown)}, which is not among the homeworks graded here"
-        )
-    policy = LatePolicy(
-        per_day=args.late_per_day,
-        grace_minutes=args.grace_minutes,
-        max_days=None if args.late_limit is not None and args.late_limit < 0 else args.late_limit,
-        free_days=args.free_late_days,
-        due_time=args.due_time,
-        timezone=args.timezone,
-    )
-    outcome = final.run(
-        specs,
-        args.roster,
-        args.results,
-        args.out,
-        args.db or gradebook.DEFAULT_DB_URL,
-        policy,
-        gradescope=dict(args.gradescope_scores),
-        overwrite=args.overwrite_manual,
-    )
-    print("\n".join(outcome.lines))
-    return 0
+    return command(args)
 
 
 def add_gradescope_args(p: argparse.ArgumentParser) -> None:

@@ -143,12 +143,12 @@ def test_penalty_free_days_spent_in_due_order_and_the_limit():
 # -- a gradebook filled through the grader's own merge --------------------------------------------------------------
 
 
-def synthetic_course(tmp_path: Path):
-    """The test homework's gradebook (made with nbgrader's API, no kernels) and its spec."""
-    spec = write_spec(tmp_path / "assignments")
-    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory) -> Path:
+    """The test homework's gradebook before any submission (made with nbgrader's API, no kernels), made once."""
+    path = tmp_path_factory.mktemp("template") / "gradebook.db"
     gradebook._alembic_on_path()
-    with Gradebook(url, COURSE_ID) as gb:
+    with Gradebook(f"sqlite:///{path}", COURSE_ID) as gb:
         gb.add_assignment("hwt", duedate=None)
         gb.add_notebook("hwt", "hwt")
         for name, points, kind in [
@@ -160,7 +160,13 @@ def synthetic_course(tmp_path: Path):
             gb.add_grade_cell(name, "hwt", "hwt", max_score=points, cell_type=kind)
             if kind == "markdown":
                 gb.add_solution_cell(name, "hwt", "hwt")
-    return spec, url
+    return path
+
+
+def synthetic_course(tmp_path: Path, empty: Path):
+    """A copy of the empty gradebook, and the spec."""
+    shutil.copy(empty, tmp_path / "gradebook.db")
+    return write_spec(tmp_path / "assignments"), f"sqlite:///{tmp_path / 'gradebook.db'}"
 
 
 def result(student: str, p1: float, p2: float, answered=(True, True), *, stamp=None, status="graded", message=""):
@@ -187,9 +193,9 @@ def set_manual(url: str, student: str, gid: str, score: float) -> None:
 
 
 @pytest.fixture
-def graded_course(tmp_path):
+def graded_course(tmp_path, empty_gradebook):
     """Six roster students and one stranger, graded as `grade` would leave them (records and gradebook)."""
-    spec, url = synthetic_course(tmp_path)
+    spec, url = synthetic_course(tmp_path, empty_gradebook)
     results = tmp_path / "grades" / "hwt"
     outcomes = [
         result("ann", 3, 2, stamp="2024-03-01 20:00:00 UTC"),

@@ -481,3 +481,112 @@ def run(
     lines += course_lines(course)
     lines += ["", "Written: " + ", ".join(str(f) for f in files)]
     return Outcome(course, files, lines)
+
+
+# -- command line ---------------------------------------------------------------------------------------------------
+
+
+def _homework_file(text: str) -> tuple[str, Path]:
+    import argparse
+
+    homework, sep, path = text.partition("=")
+    if not sep or not homework or not path:
+        raise argparse.ArgumentTypeError(f"{text!r}: write hwN=FILE")
+    return homework, Path(path)
+
+
+def _clock(text: str):
+    import argparse
+    import datetime as dt
+
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write HH:MM") from None
+
+
+def add_arguments(p) -> None:
+    """`grades` options (the homeworks are cli.py's `add_homeworks`)."""
+    from autograder.course.paths import BUILD, ROOT
+
+    policy = LatePolicy()
+    p.add_argument("--roster", type=Path, default=ROOT / "roster.csv", help="id,name,email (default: %(default)s)")
+    p.add_argument(
+        "--db", default=None, help="the course gradebook, any nbgrader db_url (default: sqlite gradebook.db)"
+    )
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=BUILD / "grades",
+        help="where `grade` wrote each homework's results (RESULTS/hwN; default: %(default)s)",
+    )
+    p.add_argument("-o", "--out", type=Path, default=BUILD / "grades" / "final", help="default: %(default)s")
+    p.add_argument(
+        "--gradescope-scores",
+        type=_homework_file,
+        action="append",
+        default=[],
+        metavar="hwN=FILE",
+        help="first import Gradescope's grades export (Download Grades > CSV) of hwN's written parts (repeatable)",
+    )
+    p.add_argument(
+        "--overwrite-manual",
+        action="store_true",
+        help="let imported Gradescope scores replace scores a TA entered in the formgrader",
+    )
+    late = p.add_argument_group("late policy (docs/grading.md)")
+    late.add_argument(
+        "--late-per-day",
+        type=float,
+        default=policy.per_day,
+        help="%% of a homework's points per late day (%(default)s)",
+    )
+    late.add_argument(
+        "--grace-minutes",
+        type=float,
+        default=policy.grace_minutes,
+        help="still on time after the deadline (%(default)s)",
+    )
+    late.add_argument(
+        "--late-limit",
+        type=int,
+        default=policy.max_days,
+        help="more late days earn nothing; -1: no limit (%(default)s)",
+    )
+    late.add_argument(
+        "--free-late-days", type=int, default=policy.free_days, help="per student, for the course (%(default)s)"
+    )
+    late.add_argument("--due-time", type=_clock, default=policy.due_time, help="time of day of a due date (23:59)")
+    late.add_argument(
+        "--timezone", default=policy.timezone, help="of the due dates, e.g. America/New_York (%(default)s)"
+    )
+
+
+def command(args) -> int:
+    from autograder.course.spec import select
+    from autograder.grading import gradebook
+
+    specs = select(args.homeworks)
+    unknown = [hw for hw, _ in args.gradescope_scores if hw not in {s.id for s in specs}]
+    if unknown:
+        raise RuntimeError(f"--gradescope-scores names {', '.join(unknown)}, not among the homeworks asked for")
+    policy = LatePolicy(
+        per_day=args.late_per_day,
+        grace_minutes=args.grace_minutes,
+        max_days=None if args.late_limit is not None and args.late_limit < 0 else args.late_limit,
+        free_days=args.free_late_days,
+        due_time=args.due_time,
+        timezone=args.timezone,
+    )
+    outcome = run(
+        specs,
+        args.roster,
+        args.results,
+        args.out,
+        args.db or gradebook.DEFAULT_DB_URL,
+        policy,
+        gradescope=dict(args.gradescope_scores),
+        overwrite=args.overwrite_manual,
+    )
+    print("\n".join(outcome.lines))
+    return 0
