@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograder.course.spec import SpecError, select
+from autograder.course.spec import select
+from autograder.errors import CourseError, SpecError
 from autograder.student.cli import add_pdf_args, add_preflight_args
 
 
@@ -210,6 +211,6 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except RuntimeError as exc:  # our own errors carry the file and the fix in their message
+    except CourseError as exc:  # our own errors carry the file and the fix in their message
         print(f"error: {exc}", file=sys.stderr)
         return 1

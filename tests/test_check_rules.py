@@ -7,7 +7,8 @@ import pytest
 
 from autograder.authoring.check import leaks, point_mismatches
 from autograder.course import cells as nbu
-from autograder.course.spec import SpecError, load
+from autograder.course.spec import load
+from autograder.errors import SpecError
 
 
 def cell(kind, source, **nbgrader):

@@ -17,9 +17,9 @@ from autograder.authoring import fairness
 from autograder.authoring.release import is_current
 from autograder.course import cells as nbu
 from autograder.course import secrets
-from autograder.course.config import NbgraderError
 from autograder.course.policy import Limits
 from autograder.course.spec import Spec
+from autograder.errors import NbgraderError
 from autograder.grading import engine
 from autograder.grading.submissions import Submission
 

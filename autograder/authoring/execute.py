@@ -11,16 +11,13 @@ import nbformat
 
 from autograder.course.paths import INLINE_BACKEND, tool_env
 from autograder.course.policy import Limits
+from autograder.errors import ExecutionError
 from autograder.grading import roles
 from autograder.grading.execute import NotebookRun
 from autograder.grading.trusted import Zygote
 
 __all__ = ["INLINE_BACKEND", "ExecutionError", "execute", "write"]
 KEY_OUTPUT_KB = 64 * 1024  # a key's figures are never truncated
-
-
-class ExecutionError(RuntimeError):
-    """A cell raised, or a test failed, while executing a notebook that must run clean (names the cell)."""
 
 
 def execute(nb, workdir: Path, *, label: str, quick: bool = False, cell_timeout: int = 1800, log=print):

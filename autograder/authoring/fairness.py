@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 from autograder.course import cells as nbu
 from autograder.course.paths import ROOT
 from autograder.course.spec import Spec
+from autograder.errors import CorpusError
 
 CORPUS = ROOT / "tests" / "fairness"
-
-
-class CorpusError(RuntimeError):
-    """A corpus module is missing or wrong; the message names the file and the fix."""
 
 
 @dataclass

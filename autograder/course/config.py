@@ -10,10 +10,7 @@ from pathlib import Path
 
 from autograder.course.paths import NBGRADER_CONFIG, SOURCE, tool_env
 from autograder.course.spec import Spec
-
-
-class NbgraderError(RuntimeError):
-    """nbgrader exited non-zero; the message holds the command and its log."""
+from autograder.errors import NbgraderError
 
 
 class ScratchCourse:

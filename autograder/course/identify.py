@@ -12,12 +12,9 @@ from pathlib import Path
 
 from autograder.course import cells as nbu
 from autograder.course.spec import Spec, all_specs
+from autograder.errors import UnknownHomework
 
 MIN_SIMILARITY = 0.5  # below this a notebook is recognised by its file name only
-
-
-class UnknownHomework(RuntimeError):
-    """The notebook matches no homework; the message says how to name it."""
 
 
 def cell_ids(nb) -> set[str]:

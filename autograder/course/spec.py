@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.paths import ASSIGNMENTS, RELEASE, SOURCE
-
-
-class SpecError(ValueError):
-    """A spec is missing or malformed; the message names the file and the field."""
+from autograder.errors import SpecError
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from autograder.course.paths import ASSIGNMENTS, ROOT
 from autograder.course.policy import Limits
 from autograder.course.spec import Spec, load
+from autograder.errors import GradescopeError
 
 BUNDLE_INFO = "gradescope.json"
 VISIBILITIES = ["hidden", "after_due_date", "after_published", "visible"]
@@ -64,10 +65,6 @@ RESULTS_SCHEMA = {
     # "score" is optional at the top only when every test has one
     "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
 }
-
-
-class GradescopeError(RuntimeError):
-    """The bundle could not be built or run; the message names the file and the fix."""
 
 
 def validate(results: dict) -> None:

@@ -344,25 +344,21 @@ def limits_from(args, spec: Spec) -> Limits:
 
 
 def command(args) -> int:
-    from autograder.grading.submissions import SubmissionsError
 
     [spec] = select([args.homework])
     out = args.out or BUILD / "grades" / spec.id
-    try:
-        summary = grade_batch(
-            spec,
-            args.submissions,
-            out,
-            jobs=args.jobs,
-            force=args.force,
-            db_url=args.db,
-            limits=limits_from(args, spec),
-            isolation=args.isolation,
-            course_dir=args.course_dir,
-            progress=not args.no_progress,
-        )
-    except SubmissionsError as exc:
-        raise RuntimeError(str(exc)) from None
+    summary = grade_batch(
+        spec,
+        args.submissions,
+        out,
+        jobs=args.jobs,
+        force=args.force,
+        db_url=args.db,
+        limits=limits_from(args, spec),
+        isolation=args.isolation,
+        course_dir=args.course_dir,
+        progress=not args.no_progress,
+    )
     print(table(summary))
     if summary.changes:
         print("\nscores changed by this grading (autograded points, old -> new; manual scores are kept):")

@@ -26,6 +26,7 @@ from autograder.course.config import ScratchCourse
 from autograder.course.paths import INLINE_BACKEND, NBGRADER_CONFIG, data_root, tool_env
 from autograder.course.policy import Limits, placeholder
 from autograder.course.spec import Spec, all_specs, load
+from autograder.errors import GradingError
 from autograder.grading import feedback, integrity, roles, submissions
 from autograder.grading.execute import Execution, NotebookRun
 from autograder.grading.results import ERROR, GRADED, REJECTED, CellScore, Result, WrittenAnswer
@@ -34,10 +35,6 @@ from autograder.grading.session import KernelStartError
 from autograder.grading.trusted import RunnerError, Zygote
 
 ISOLATIONS = ("full", "user", "none")
-
-
-class GradingError(RuntimeError):
-    """The grader itself cannot work (not the student's fault); the message names the cause and the fix."""
 
 
 # -- the per-batch set-up ----------------------------------------------------------------------------------------

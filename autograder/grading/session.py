@@ -25,15 +25,12 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Unicode
 
 from autograder.course.policy import Limits
+from autograder.errors import KernelStartError
 from autograder.grading.runtime.sandbox import OUT_OF_MEMORY, launcher_command
 from autograder.grading.trusted import install_code
 
 KILLED_BY = {signal.SIGKILL: "killed (SIGKILL: out of memory, or killed)", signal.SIGSEGV: "crashed (SIGSEGV)"}
 CALL_SECONDS = 60  # installing the server imports nothing heavy; a generous bound for a loaded machine
-
-
-class KernelStartError(RuntimeError):
-    """The kernel could not be started (the grader's problem: no student code has run)."""
 
 
 class SandboxedKernelManager(AsyncKernelManager):

@@ -20,11 +20,9 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.errors import SubmissionsError
+
 IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints")
-
-
-class SubmissionsError(RuntimeError):
-    """SUBMISSIONS is not something we can read; the message names the path and the layouts we accept."""
 
 
 @dataclass

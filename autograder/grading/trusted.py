@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.errors import KernelError, RunnerError, RunnerTimeout
 from autograder.grading.runtime import wire
 from autograder.grading.source import external_reads, python_source
 
@@ -53,18 +54,6 @@ TRUSTED_PACKAGES = ("numpy", "torch", "torchvision", "scipy", "matplotlib", "IPy
 BUILTIN_EXCEPTIONS = {
     name: obj for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, Exception)
 }
-
-
-class RunnerError(RuntimeError):
-    """The runner died or broke its protocol (the grader's problem, or a killed runner)."""
-
-
-class RunnerTimeout(RunnerError):
-    """The runner did not finish a cell in time (it was killed)."""
-
-
-class KernelError(RuntimeError):
-    """The kernel could not serve a request (its server is gone, it died, or it answered nonsense)."""
 
 
 def install_code() -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.paths import tool_env
+from autograder.errors import LatexError
 
 CELL_MARK = re.compile(r"^% gs-cell (\d+)\s*$")
 PASS_TIMEOUT = 600  # seconds for one xelatex pass; a notebook with hundreds of figures takes about a minute
@@ -62,16 +63,6 @@ class TexError:
     line: int | None
     before: str  # the offending line up to the point where TeX stopped
     after: str
-
-
-class ExportError(RuntimeError):
-    """The export could not be made; the message names the file or cell and the fix."""
-
-
-class LatexError(ExportError):
-    """xelatex could not build the PDF; the message names the cell, the construct and the fix.
-
-    `cell` is the prepared notebook's cell the error was traced to (None when the log did not say)."""
 
     def __init__(self, message: str, error: TexError | None = None, cell: int | None = None) -> None:
         super().__init__(message)

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.course.spec import SpecError
+from autograder.errors import SpecError
 
 PROGRAM = "dlhw"
 

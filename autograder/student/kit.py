@@ -27,6 +27,7 @@ from autograder.course import cells as nbu
 from autograder.course import secrets
 from autograder.course.paths import BUILD, PACKAGE, ROOT
 from autograder.course.spec import Spec, all_specs
+from autograder.errors import KitError
 
 KIT = BUILD / "student"
 ENTRY = "autograder.student.cli"
@@ -63,10 +64,6 @@ DEPENDENCIES = (
     "torchvision",
 )
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".ipynb", ".json", ".j2", ".tex", ".tplx", ".css", ".html"}
-
-
-class KitError(RuntimeError):
-    """The kit cannot be built as it must be; the message says why."""
 
 
 def _module_file(name: str) -> Path | None:

@@ -31,9 +31,9 @@ from autograder.course.identify import homework_of
 from autograder.course.paths import INLINE_BACKEND, data_root, tool_env
 from autograder.course.policy import Limits, placeholder
 from autograder.course.spec import Spec, select
+from autograder.errors import ExportError
 from autograder.pdf import export
 from autograder.pdf.export import NAME_ID, student_name
-from autograder.pdf.latex import ExportError
 
 FIX, WARN, OK = "FIX", "WARN", "OK"
 INTERRUPTED = ("KeyboardInterrupt", "Timeout")
