@@ -564,12 +564,13 @@ def add_arguments(p) -> None:
 
 def command(args) -> int:
     from autograder.course.spec import select
+    from autograder.errors import CourseError
     from autograder.grading import gradebook
 
     specs = select(args.homeworks)
     unknown = [hw for hw, _ in args.gradescope_scores if hw not in {s.id for s in specs}]
     if unknown:
-        raise RuntimeError(f"--gradescope-scores names {', '.join(unknown)}, not among the homeworks asked for")
+        raise CourseError(f"--gradescope-scores names {', '.join(unknown)}, not among the homeworks asked for")
     policy = LatePolicy(
         per_day=args.late_per_day,
         grace_minutes=args.grace_minutes,

@@ -11,10 +11,12 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.errors import CourseError
+
 COLUMNS = ("id", "name", "email")
 
 
-class RosterError(RuntimeError):
+class RosterError(CourseError):  # errors.py's family: the CLI prints it
     """The roster cannot be read; the message names the file, the line and the fix."""
 
 
