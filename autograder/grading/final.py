@@ -397,7 +397,7 @@ def homework_lines(report: HomeworkReport) -> list[str]:
     width = max([len(r.student.id) for r in report.rows] + [7])
     for r in report.rows + report.unknown:
         sid = r.student.id if r.student else r.submission.student_id
-        late = r.lateness.describe() if r.lateness else ""
+        late = r.lateness.describe() if r.lateness and not r.lateness.note else ""  # a note is in the reason
         penalty = f", late penalty -{r.penalty():g}" if r.penalty() else ""
         status = r.status if r.student else f"{r.status}, {NOT_ON_ROSTER}"
         reason = f" ({r.reason})" if r.reason and r.status != GRADED else ""
@@ -415,6 +415,9 @@ def course_lines(course: CourseReport) -> list[str]:
         rows = [next(r for r in hw.rows if r.student.id == student.id) for hw in course.homeworks]
         total, top = course.total(student.id)
         lines.append(f"  {student.id:<{width}}  {_num(total):>8} / {top:g}  {course_status(rows)}")
+    strangers = [f"{r.submission.student_id} ({hw.spec.id})" for hw in course.homeworks for r in hw.unknown]
+    if strangers:
+        lines.append(f"  submissions from students not on the roster (in no total): {', '.join(strangers)}")
     if course.skipped:
         lines.append(f"  not graded yet (left out): {', '.join(course.skipped)}")
     return lines
