@@ -523,7 +523,7 @@ class TestCourse:
     def grades(self, *extra: str) -> str:
         return self.cli(
             "grades", "hwt", "--roster", str(self.roster), "--db", self.db_url, "--results", str(self.results),
-            "-o", str(self.root / "final"), *extra,
+            "-o", str(self.root / "final"), "--course-dir", str(self.course_dir), *extra,
         )  # fmt: skip
 
     def submission_id(self, student: str) -> str:
@@ -622,3 +622,10 @@ def test_six_students_from_grading_to_final_grades(tmp_path, monkeypatch):
     }
     canvas = {row[2]: row[5] for row in list(csv.reader((final_dir / "canvas.csv").open()))[2:]}
     assert canvas == {"ann": "9", "bo": "3", "cy": "8", "dee": "0", "eve": "0", "fay": ""}
+
+    assert "Feedback pages updated with the TAs' scores, late penalties and totals: 5" in second
+    pages = {s: (course.results / "hwt" / "feedback" / s / "hwt.html").read_text() for s in ("ann", "cy", "fay")}
+    assert "Written answers: 4 / 5" in pages["ann"] and "Total: 9 / 10" in pages["ann"]
+    assert "Late: 2 day(s) late, -2 points" in pages["cy"] and "Total: 8 / 10" in pages["cy"]
+    assert "Written answers: pending" in pages["fay"] and "Total: pending" in pages["fay"]
+    assert "square(-4)" not in pages["ann"]  # still no hidden test on the page

@@ -44,6 +44,7 @@ class Submission:
     problems: dict[str, ProblemScore] = field(default_factory=dict)
     timestamp: str | None = None
     waiting: list[str] = field(default_factory=list)  # cells a TA has not graded yet
+    written: dict[str, float | None] = field(default_factory=dict)  # written cell -> its score (None: pending)
 
 
 @dataclass
@@ -161,6 +162,7 @@ def _add_grade(spec: Spec, sub: Submission, grade) -> None:
     else:
         sub.waiting.append(grade.name)
         given = None
+    sub.written[grade.name] = given
     scores.manual = None if given is None or scores.manual is None else scores.manual + given
 
 
@@ -423,6 +425,48 @@ def course_lines(course: CourseReport) -> list[str]:
     return lines
 
 
+# -- the students' feedback ------------------------------------------------------------------------------------------
+
+
+def final_lines(row: HomeworkGrade) -> tuple[str, ...]:
+    """What the feedback page adds below the autograder's summary once `grades` ran."""
+    lines = []
+    if row.lateness and row.penalty():
+        lines.append(f"Late: {row.lateness.describe()}, -{row.penalty():g} points")
+    total = row.total()
+    state = f"{total:g} / {row.spec.total:g}" if total is not None else f"{PENDING} (written answers still to grade)"
+    return (*lines, f"Total: {state}")
+
+
+def refresh_feedback(course: CourseReport, results_root: Path, course_dir: Path) -> list[Path]:
+    """Rewrite each graded submission's feedback page with the TAs' scores of its written answers (pending until
+    then), its late penalty and its total. Pages without their graded notebook in `course_dir` are left as
+    they are."""
+    from autograder.course import cells as nbu
+    from autograder.grading import feedback
+    from autograder.grading.results import Result
+
+    pages = []
+    for hw in course.homeworks:
+        scrub = feedback.hidden_lines(nbu.read(hw.spec.source_notebook))
+        records = read_records(results_root / hw.spec.id, hw.spec.id)
+        for row in hw.rows + hw.unknown:
+            sub = row.submission
+            data = records.get(sub.student_id) if sub and sub.status in (GRADED, NEEDS_MANUAL) else None
+            if not data or not data.get("feedback"):
+                continue
+            notebook = course_dir / "autograded" / data["student"] / hw.spec.id / hw.spec.notebook
+            if not notebook.is_file():
+                continue
+            result = Result.from_dict(data)
+            for answer in result.written:
+                answer.score = sub.written.get(answer.grade_id)
+            target = Path(result.feedback)
+            feedback.write(result, hw.spec, target, nbu.read(notebook), scrub=scrub, final=final_lines(row))
+            pages.append(target)
+    return pages
+
+
 # -- the `grades` command -----------------------------------------------------------------------------------------
 
 
@@ -452,6 +496,7 @@ def run(
     gradescope: dict[str, Path] | None = None,
     overwrite: bool = False,
     course_id: str | None = None,
+    course_dir: Path | None = None,
 ) -> Outcome:
     """Read the roster (its names and emails go into the gradebook), import Gradescope's scores, then write
     OUT/<hw>.csv, OUT/course.csv and OUT/canvas.csv; return what to print."""
@@ -483,6 +528,9 @@ def run(
         lines += homework_lines(hw) + [""]
     lines += course_lines(course)
     lines += ["", "Written: " + ", ".join(str(f) for f in files)]
+    if course_dir is not None:
+        pages = refresh_feedback(course, results_root, course_dir)
+        lines.append(f"Feedback pages updated with the TAs' scores, late penalties and totals: {len(pages)}")
     return Outcome(course, files, lines)
 
 
@@ -525,6 +573,12 @@ def add_arguments(p) -> None:
     )
     p.add_argument("-o", "--out", type=Path, default=BUILD / "grades" / "final", help="default: %(default)s")
     p.add_argument(
+        "--course-dir",
+        type=Path,
+        default=None,
+        help="where `grade` put autograded/ (default: the gradebook's folder); feedback pages are rewritten from it",
+    )
+    p.add_argument(
         "--gradescope-scores",
         type=_homework_file,
         action="append",
@@ -565,6 +619,11 @@ def add_arguments(p) -> None:
     )
 
 
+def _course_dir(db_url: str) -> Path | None:
+    """`grade`'s default: autograded/ beside a SQLite gradebook (None for another database: pass --course-dir)."""
+    return Path(db_url.removeprefix("sqlite:///")).parent if db_url.startswith("sqlite:///") else None
+
+
 def command(args) -> int:
     from autograder.course.spec import select
     from autograder.errors import CourseError
@@ -591,6 +650,7 @@ def command(args) -> int:
         policy,
         gradescope=dict(args.gradescope_scores),
         overwrite=args.overwrite_manual,
+        course_dir=args.course_dir or _course_dir(args.db or gradebook.DEFAULT_DB_URL),
     )
     print("\n".join(outcome.lines))
     return 0
