@@ -112,6 +112,7 @@ def test_late_days_are_started_days_after_the_deadline_with_grace():
         ("2024-03-02 23:59:00 UTC", 1),
         ("2024-03-03 00:00:00 UTC", 2),
         ("2024-03-02 10:00:00.000 -0800", 1),  # Gradescope's created_at: 18:00 UTC, 18 h late
+        ("2024-03-02 16:00:00.123456-08:00", 2),  # ... as read by PyYAML (submissions.py): 24 h 1 min late
     ]:
         assert policy.late_days(late.parse_time(stamp), deadline) == days, stamp
 

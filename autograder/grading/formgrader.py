@@ -14,6 +14,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -67,7 +68,7 @@ def _free_port() -> int:
 def serve(course_dir: Path, db_url: str, course_id: str, *, timeout: float = 120.0) -> Iterator[Server]:
     """Run the formgrader until the block ends; raise RuntimeError with the server's log if it does not start."""
     port, token = _free_port(), secrets.token_hex(16)
-    log = course_dir / "formgrader.log"
+    log = Path(tempfile.mkstemp(prefix="formgrader-", suffix=".log")[1])  # not in the course folder
     with log.open("w") as out:
         proc = subprocess.Popen(
             command(course_dir, db_url, course_id, port, token),
@@ -87,6 +88,7 @@ def serve(course_dir: Path, db_url: str, course_id: str, *, timeout: float = 120
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.unlink(missing_ok=True)
 
 
 def _wait_until_up(server: Server, proc: subprocess.Popen, timeout: float) -> None:
