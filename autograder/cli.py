@@ -10,8 +10,7 @@ import argparse
 import sys
 
 from autograder.course.spec import select
-from autograder.errors import CourseError, SpecError
-from autograder.student.cli import add_pdf_args, add_preflight_args
+from autograder.student.cli import add_pdf_args, add_preflight_args, build_parser, run
 
 
 def add_homeworks(p: argparse.ArgumentParser) -> None:
@@ -193,24 +192,10 @@ COMMANDS = {
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="python -m autograder",
-        description="Release, check, grade and export the course's homework notebooks.",
+    return build_parser(
+        "python -m autograder", "Release, check, grade and export the course's homework notebooks.", COMMANDS
     )
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_, help_text, add_arguments) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    handler = COMMANDS[args.command][0]
-    try:
-        return handler(args)
-    except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except CourseError as exc:  # our own errors carry the file and the fix in their message
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return run(COMMANDS, parser().parse_args(argv))

@@ -40,8 +40,9 @@ from nbconvert.utils.pandoc import PandocMissing, pandoc
 from autograder.course import cells as nbu
 from autograder.course import identify
 from autograder.course.spec import Spec, select
+from autograder.errors import ExportError, LatexError
 from autograder.pdf import latex as pdf
-from autograder.pdf.latex import CellLabel, ExportError, TypesetProblem
+from autograder.pdf.latex import CellLabel, TypesetProblem
 
 __all__ = [
     "EDITIONS",
@@ -638,14 +639,14 @@ def export_pdf(
             cells=labels,
             log=lambda message: log(f"[{spec.id}] {message}"),
         )
-    except pdf.LatexError as exc:
+    except LatexError as exc:
         if exc.cell is not None or exc.error is None:
             raise
         log(f"[{spec.id}] xelatex's log does not say which cell broke LaTeX: searching for it ...")
         culprit = _first_breaking_cell(prepared, workdir.resolve())
         if culprit is None:
             raise
-        raise pdf.LatexError(pdf.explain(exc.error, labels[culprit]), exc.error, culprit) from None
+        raise LatexError(pdf.explain(exc.error, labels[culprit]), exc.error, culprit) from None
     pages = page_map(build, spec, prepared, out)
     written = None
     if edition != PUBLIC:

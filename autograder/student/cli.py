@@ -57,24 +57,33 @@ COMMANDS = {
 }
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog=PROGRAM, description="Check and export your deep-learning homework notebook.")
+def build_parser(program: str, description: str, commands: dict) -> argparse.ArgumentParser:
+    """One subcommand per entry of `commands` (name -> (handler, one-line help, function adding arguments))."""
+    top = argparse.ArgumentParser(prog=program, description=description)
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_, help_text, add_arguments) in COMMANDS.items():
+    for name, (_, help_text, add_arguments) in commands.items():
         add_arguments(sub.add_parser(name, help=help_text, description=help_text))
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def run(commands: dict, args) -> int:
+    """Run the chosen command; our own errors are printed (they name the file and the fix), not raised."""
     try:
-        return COMMANDS[args.command][0](args)
+        return commands[args.command][0](args)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except RuntimeError as exc:  # our own errors carry the file and the fix in their message
+    except RuntimeError as exc:  # CourseError and the errors of the libraries we drive, message first
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    return build_parser(PROGRAM, "Check and export your deep-learning homework notebook.", COMMANDS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(COMMANDS, parser().parse_args(argv))
 
 
 if __name__ == "__main__":
