@@ -118,6 +118,19 @@ def cmd_grade(args) -> int:
     return command(args)
 
 
+def add_grades_args(p: argparse.ArgumentParser) -> None:
+    from autograder.grading.final import add_arguments
+
+    add_homeworks(p)
+    add_arguments(p)
+
+
+def cmd_grades(args) -> int:
+    from autograder.grading.final import command
+
+    return command(args)
+
+
 def add_gradescope_args(p: argparse.ArgumentParser) -> None:
     from autograder.gradescope.bundle import add_arguments
 
@@ -163,6 +176,12 @@ COMMANDS = {
         cmd_grade,
         "grade a class's submissions in parallel, sandboxed; OUT/grades.csv, feedback, course gradebook",
         add_grade_args,
+    ),
+    "grades": (
+        cmd_grades,
+        "final grades per homework and for the course (roster, formgrader and Gradescope scores, late policy); "
+        "CSV files and a Canvas import",
+        add_grades_args,
     ),
     "gradescope": (
         cmd_gradescope,

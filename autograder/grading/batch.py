@@ -43,6 +43,36 @@ class Summary:
     prepare_seconds: float = 0.0  # the one-off nbgrader generate_assignment and gradebook set-up
     csv: Path | None = None
     results: list = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # regraded students whose outcome differs
+
+
+@dataclass(frozen=True)
+class Change:
+    """A student's autograded outcome before and after a regrade (a test fixed, `grade --force`)."""
+
+    student: str
+    old_status: str
+    old_score: float
+    new_status: str
+    new_score: float
+
+    def describe(self) -> str:
+        old = f"{self.old_score:g}" + (f" ({self.old_status})" if self.old_status != "graded" else "")
+        new = f"{self.new_score:g}" + (f" ({self.new_status})" if self.new_status != "graded" else "")
+        return f"{self.student}: {old} -> {new}"
+
+
+def _change(previous: Path, result) -> Change | None:
+    """How `result` differs from the record it replaces (None: first grading, or the same outcome)."""
+    from autograder.grading.results import Result
+
+    try:
+        old = Result.from_dict(json.loads(previous.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if old.homework != result.homework or (old.status, old.score) == (result.status, result.score):
+        return None
+    return Change(result.student, old.status, old.score, result.status, result.score)
 
 
 # -- worker processes -----------------------------------------------------------------------------------------
@@ -149,6 +179,9 @@ def grade_batch(
             )
             for data in _run_pool(setup, todo, min(jobs, len(todo)), progress, spec.id):
                 result = Result.from_dict(data)
+                change = _change(record_path(out, result.student), result)
+                if change:
+                    summary.changes.append(change)
                 record_path(out, result.student).write_text(json.dumps(data, indent=1))
                 if result.status != ERROR:
                     gradebook.merge(db_url, spec, result, setup.course_id)
@@ -327,6 +360,9 @@ def command(args) -> int:
         progress=not args.no_progress,
     )
     print(table(summary))
+    if summary.changes:
+        print("\nscores changed by this grading (autograded points, old -> new; manual scores are kept):")
+        print("\n".join(f"  {c.describe()}" for c in sorted(summary.changes, key=lambda c: c.student)))
     for result in summary.results:
         if result.status == "error":
             print(f"\n{result.student}: grader error: {result.message}")

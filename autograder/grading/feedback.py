@@ -129,7 +129,7 @@ def _cell(cell, tests: dict) -> str:
     return f'<div class="cell">{head}{_pre(source)}{outputs}</div>'
 
 
-def render(result: Result, spec: Spec, nb=None, *, scrub: set[str] = frozenset()) -> str:
+def render(result: Result, spec: Spec, nb=None, *, scrub: set[str] = frozenset(), final: tuple[str, ...] = ()) -> str:
     """The whole page. `nb`: the executed notebook (None for a rejected submission); `scrub`: hidden-test lines
     that must not appear (a last line of defence; none should reach the page)."""
     nonce = secrets.token_urlsafe(16)
@@ -142,7 +142,9 @@ def render(result: Result, spec: Spec, nb=None, *, scrub: set[str] = frozenset()
         f"<title>{_e(title)}: feedback for {_e(result.student)}</title>",
         f"<style nonce='{nonce}'>{STYLE}</style></head><body>",
         f"<h1>{_e(title)}</h1><p>Feedback for <b>{_e(result.student)}</b></p>",
-        '<div class="summary">' + "".join(f"<p>{_e(line)}</p>" for line in result.summary_lines(spec)) + "</div>",
+        '<div class="summary">'
+        + "".join(f"<p>{_e(line)}</p>" for line in [*result.summary_lines(spec), *final])  # final: `grades`' lines
+        + "</div>",
     ]
     for heading, items in result.sections():
         parts.append(f"<h2>{_e(heading)}</h2><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
@@ -167,7 +169,9 @@ def render(result: Result, spec: Spec, nb=None, *, scrub: set[str] = frozenset()
     return page
 
 
-def write(result: Result, spec: Spec, target: Path, nb=None, *, scrub: set[str] = frozenset()) -> Path:
+def write(
+    result: Result, spec: Spec, target: Path, nb=None, *, scrub: set[str] = frozenset(), final: tuple[str, ...] = ()
+) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(result, spec, nb, scrub=scrub), encoding="utf-8")
+    target.write_text(render(result, spec, nb, scrub=scrub, final=final), encoding="utf-8")
     return target

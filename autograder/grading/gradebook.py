@@ -88,9 +88,10 @@ def merge(course_url: str, spec: Spec, result: Result, course_id: str) -> None:
                 else:  # 0-point cells (the student's name): nothing to grade
                     grade.auto_score = 0.0
                     grade.needs_manual_grade = False
-            for comment in submitted.comments:
+            for comment in submitted.comments:  # "No response." only where a written answer is missing
                 answer = written.get(comment.name)
-                comment.auto_comment = None if answer and answer.answered else "No response."
+                missing = result.status == "rejected" or (answer is not None and not answer.answered)
+                comment.auto_comment = "No response." if missing else None
             gb.db.commit()
 
 
