@@ -89,5 +89,13 @@ class KernelError(RuntimeError):
     student's doing as often as not, so it fails the test at hand, not the grading."""
 
 
+class RosterError(CourseError):
+    """The roster cannot be read; the message names the file, the line and the fix."""
+
+
+class GradescopeScoresError(CourseError):
+    """A Gradescope score export cannot be imported as it is; the message names the file, the column and the fix."""
+
+
 class GradescopeError(CourseError):
     """The Gradescope bundle could not be built or run; the message names the file and the fix."""

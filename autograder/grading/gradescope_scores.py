@@ -20,16 +20,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.errors import CourseError
+from autograder.errors import GradescopeScoresError
 from autograder.grading.roster import Roster
 
 QUESTION = re.compile(r"^\s*(\d+(?:\.\d+)*)\s*:\s*(.*?)\s*\(\s*([0-9]+(?:\.[0-9]+)?)\s*pts?\s*\)\s*$")
 NAME_COLUMNS = ("Name", "First Name", "Last Name")
 TOLERANCE = 1e-6
-
-
-class GradescopeScoresError(CourseError):  # errors.py's family: the CLI prints it
-    """The file cannot be imported as it is; the message names the file, the column and the fix."""
 
 
 @dataclass(frozen=True)

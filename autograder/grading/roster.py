@@ -11,13 +11,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.errors import CourseError
+from autograder.errors import RosterError
 
 COLUMNS = ("id", "name", "email")
-
-
-class RosterError(CourseError):  # errors.py's family: the CLI prints it
-    """The roster cannot be read; the message names the file, the line and the fix."""
 
 
 @dataclass(frozen=True)
