@@ -110,11 +110,17 @@ class Homework:
 
 
 def dummy_definitions(key_source: str, returns: str) -> str:
-    """The top-level functions and names the key defines, each returning / bound to `returns`."""
+    """The top-level functions and names the key defines, each returning / bound to `returns`; the functions
+    also refer to autodiff and torch.nn.Module (in code that never runs), so that no rule cell pays either."""
     lines = []
     for node in ast.parse(key_source).body:
         if isinstance(node, ast.FunctionDef):
-            lines.append(f"def {node.name}(*args, **kwargs):\n    _ = args, kwargs\n    return {returns}\n")
+            lines.append(
+                f"def {node.name}(*args, **kwargs):\n    _ = args, kwargs\n"
+                "    if False:  # never runs; the baseline breaks every rule a problem may have\n"
+                "        _ = torch.autograd.grad, torch.nn.Linear\n"
+                f"    return {returns}\n"
+            )
         elif isinstance(node, ast.Assign):
             lines += [f"{t.id} = {returns}" for t in node.targets if isinstance(t, ast.Name)]
     return "\n".join(lines) or "pass"
