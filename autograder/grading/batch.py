@@ -88,7 +88,7 @@ def _init_worker(setup, slots) -> None:
 
     warnings.filterwarnings("ignore", module="nbgrader")  # nbgrader's own SQLAlchemy warnings
     global _GRADER
-    _GRADER = Grader(setup, slot=slots.get())  # first: its zygote is forked before anything starts a thread
+    _GRADER = Grader(setup, slot=slots.get())
 
 
 def _grade_in_worker(sub) -> dict:

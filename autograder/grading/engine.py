@@ -173,7 +173,7 @@ def strongest_isolation(setup: Setup) -> str:
 
 class Grader:
     """Grades submissions one after another in this process; `slot` picks the kernel's user and folders.
-    Create it before the process starts threads (its zygote is forked first)."""
+    It starts its own zygote (a fresh process that forks the trusted runners)."""
 
     def __init__(self, setup: Setup, slot: int = 0, log=None, zygote: Zygote | None = None) -> None:
         self.zygote = zygote or Zygote()

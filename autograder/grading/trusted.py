@@ -1,7 +1,9 @@
 """The trusted side of grading: test cells run here, outside the student's kernel (docs/grading.md).
 
-- A **zygote** is forked from each grading worker before it has threads or sockets; it imports numpy, torch and
-  matplotlib once, then forks one **runner** per submission (milliseconds, with a clean interpreter state).
+- A **zygote** is a fresh Python process each grading worker starts; it imports numpy, torch and matplotlib
+  once, then forks one **runner** per submission (milliseconds, with a clean interpreter state). It is started,
+  never forked from the worker: a worker that ran kernels has threads, and a lock one of them held at a fork
+  would stay locked in the child for ever (a runner hung that way in torch's MNIST loader).
 - The **runner** executes the trusted instructor cells and the test cells in its own namespace. A name a test
   reads that is an answer name, or that the runner does not have, is fetched from the kernel: plain data as a
   value, a function as a `KernelFunction` proxy. It talks to the kernel itself, over its own Jupyter client,
@@ -24,6 +26,7 @@ import select
 import signal
 import socket
 import struct
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,32 +141,45 @@ def _preload() -> dict[int, str]:
 
 
 class Zygote:
-    """A forked process that forks runners. Create it before the worker starts threads or opens sockets."""
+    """A fresh Python process (started, not forked: the grader may already have threads, and a lock one of them
+    held at a fork would stay locked in the child for ever) that imports the libraries once and forks runners."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict | None = None) -> None:
+        import subprocess
+
+        from autograder.course.paths import ROOT, tool_env
+
         self.sock, child = socket.socketpair()
-        self.pid = os.fork()
-        if self.pid == 0:  # the zygote
-            self.sock.close()
-            try:
-                _zygote_main(child)
-            finally:
-                os._exit(0)
+        env = dict(env or tool_env())
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.grading.trusted", str(child.fileno())],
+            pass_fds=[child.fileno()],
+            env=env,
+            cwd=ROOT,
+        )
+        self.pid = self.process.pid
         child.close()
 
     def spawn(self) -> RunnerHandle:
         mine, theirs = socket.socketpair()
-        socket.send_fds(self.sock, [b"spawn"], [theirs.fileno()])
-        theirs.close()
-        pid = int(_receive_exactly(self.sock, 16).decode())
+        try:
+            socket.send_fds(self.sock, [b"spawn"], [theirs.fileno()])
+            pid = int(_receive_exactly(self.sock, 16).decode())
+        except (OSError, RunnerError, ValueError) as exc:
+            raise RunnerError(
+                f"the trusted runners' zygote is gone ({exc}; exit status {self.process.poll()})"
+            ) from None
+        finally:
+            theirs.close()
         return RunnerHandle(pid, mine)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
-        with contextlib.suppress(ChildProcessError, ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
 
 
 def _zygote_main(sock: socket.socket) -> None:
@@ -668,3 +684,7 @@ class _KernelLink:
                             self.kc.input(json.dumps({"op": "done"}))
         self.msg_id = None
         return self.output.text()
+
+
+if __name__ == "__main__":  # the zygote: `python -m autograder.grading.trusted FD` (see Zygote)
+    _zygote_main(socket.socket(fileno=int(sys.argv[1])))

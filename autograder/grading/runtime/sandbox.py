@@ -6,7 +6,7 @@ Isolation levels (`Policy.isolation`):
   - its own network namespace (no network at all: the grader talks to it over Unix sockets);
   - its own PID namespace, whose first process is a small init of ours: it forwards signals to the kernel,
     reaps orphans, and stops every process of the submission when together they use more memory than the
-    limit (proportional set size, so shared pages count once); when the kernel ends, everything it left ends;
+    limit (private pages added up, shared pages counted once); when the kernel ends, everything it left ends;
   - its own root file system, built from an allowlist: the system folders, the Python installation and the
     data, read-only, plus one size-limited tmpfs for everything it may write (its working folder, /tmp,
     /var/tmp, /dev/shm). Nothing else of the machine exists there: not the host's /tmp, the checkout, the
@@ -41,7 +41,7 @@ PR_SET_PDEATHSIG = 1
 STUDENT_UID_BASE, STUDENT_UIDS = 61000, 1000  # kernels run as uids 61000-61999: no system or human user has them
 UID_LOCKS = "/run/autograder-kernel-uids" if os.path.isdir("/run") else "/tmp/autograder-kernel-uids"
 OUT_OF_MEMORY = 86  # the launcher's exit status when the submission's processes used too much memory
-WATCH_SECONDS = 0.1
+WATCH_SECONDS = 0.1  # statm is cheap: ten looks a second
 # What a kernel sees of the machine besides the interpreter, the data and its own folders (read-only).
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys", "/opt")
 DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -373,21 +373,24 @@ def _exec_kernel(policy: Policy, argv: list[str], env: dict[str, str], root: str
     os.execve(argv[0], argv, env)
 
 
-def _pss_kb(proc: str) -> int:
-    """Proportional set size of every process under the PID namespace's /proc, init excluded (kB)."""
-    total = 0
+def _memory_kb(proc: str) -> int:
+    """Memory of every process under the PID namespace's /proc, init excluded (kB): their private resident pages
+    added up, the pages they share (libraries, memory a fork has not written to yet) counted once. /proc/PID/statm
+    costs a fixed, small amount per process, unlike smaps, whose cost grows with torch's thousands of mappings."""
+    private, shared = 0, 0
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
     for entry in os.listdir(proc):
         if not entry.isdigit() or entry == "1":
             continue
         try:
-            with open(os.path.join(proc, entry, "smaps_rollup"), "rb") as f:
-                for line in f:
-                    if line.startswith(b"Pss:"):
-                        total += int(line.split()[1])
-                        break
+            with open(os.path.join(proc, entry, "statm"), "rb") as f:
+                fields = f.read().split()
         except OSError:  # the process ended meanwhile
             continue
-    return total
+        resident, mapped_shared = int(fields[1]), int(fields[2])
+        private += resident - mapped_shared
+        shared = max(shared, mapped_shared)
+    return (private + shared) * page_kb
 
 
 def _init(policy: Policy, argv: list[str], env: dict[str, str], root: str) -> None:
@@ -411,7 +414,7 @@ def _init(policy: Policy, argv: list[str], env: dict[str, str], root: str) -> No
             code = os.waitstatus_to_exitcode(status)
             os._exit(OUT_OF_MEMORY if over else (128 - code if code < 0 else code))
         if pid == 0:
-            if not over and _pss_kb(proc) > limit_kb:
+            if not over and _memory_kb(proc) > limit_kb:
                 over = True
                 os.kill(-1, signal.SIGKILL)  # from PID 1: every other process of the namespace
             time.sleep(WATCH_SECONDS)
