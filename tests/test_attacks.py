@@ -99,9 +99,10 @@ def on_gradescope(corpus, tmp_path_factory):
 def test_case_graded_locally(name, corpus, local):
     case = corpus[1][name]
     result = local[1][student_of(case)]
-    assert (result.status, result.score) == (case.status, pytest.approx(case.score)), (
-        result.message or result.notes or [t.message for t in result.tests if t.score < t.max_score]
-    )
+    expected = local[1]["wrong_answer_baseline"].score if case.score is None else case.score
+    why = result.message or result.notes or [t.message for t in result.tests if t.score < t.max_score]
+    assert result.status == case.status, why
+    assert result.score <= expected if case.score is None else result.score == pytest.approx(expected), why
     page = Path(result.feedback).read_text(encoding="utf-8")
     text = shown(page)
     for expected in case.texts:
@@ -120,8 +121,11 @@ def test_case_graded_on_gradescope(name, corpus, on_gradescope):
     case = corpus[1][name]
     data = on_gradescope[name]
     assert data["extra_data"]["status"] == case.status
-    assert data["score"] == pytest.approx(case.score)
-    assert sum(t["score"] for t in data["tests"]) == pytest.approx(case.score)
+    if case.score is None:  # an attack: never above the baseline graded the same way
+        assert data["score"] <= on_gradescope["wrong_answer_baseline"]["score"]
+    else:
+        assert data["score"] == pytest.approx(case.score)
+    assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
     rejected = [t for t in data["tests"] if t["name"] == "Your submission"]
     assert bool(rejected) == (case.status == "rejected")
     text = data["output"] + "\n".join(t["name"] + "\n" + t.get("output", "") for t in data["tests"])
@@ -134,6 +138,7 @@ def test_case_graded_on_gradescope(name, corpus, on_gradescope):
 
 def test_attacks_never_beat_the_wrong_answer_baseline(corpus, local):
     baseline = local[1]["wrong_answer_baseline"].score
+    assert baseline <= 0.05 * SPEC.autograded_total, "the baseline must be nearly worthless, or attacks prove little"
     attacks = {name: local[1][student_of(c)].score for name, c in corpus[1].items() if c.attack}
     assert len(attacks) >= 10 and all(score <= baseline for score in attacks.values()), attacks
 

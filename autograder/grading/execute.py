@@ -163,7 +163,25 @@ class NotebookRun:
                 label = roles.label(self.nb.cells[index], index)
                 elapsed = time.monotonic() - self.started
                 self.log(f"{code.index(index) + 1}/{len(code)} {label} ({elapsed:.0f}s)")
+        self._number_in_order()
         return self.execution
+
+    def _number_in_order(self) -> None:
+        """Execution counts 1, 2, ... down the notebook for every cell that ran, in the kernel or on the trusted
+        side (the kernel never numbers the tests): the saved notebook reads as run top to bottom."""
+        count = 0
+        tests = {nbu.grade_id(c) for c in self.nb.cells if nbu.grade_id(c) in self.execution.tests}
+        for cell in self.nb.cells:
+            if cell.cell_type != "code":
+                continue
+            ran = cell.get("execution_count") is not None or nbu.grade_id(cell) in tests
+            if not ran:
+                continue
+            count += 1
+            cell.execution_count = count
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "execute_result":
+                    out["execution_count"] = count
 
     def run_cell(self, index: int) -> None:
         cell = self.nb.cells[index]

@@ -64,11 +64,6 @@ class TexError:
     before: str  # the offending line up to the point where TeX stopped
     after: str
 
-    def __init__(self, message: str, error: TexError | None = None, cell: int | None = None) -> None:
-        super().__init__(message)
-        self.error = error
-        self.cell = cell
-
 
 @dataclass(frozen=True)
 class CellLabel:

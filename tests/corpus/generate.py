@@ -6,11 +6,13 @@ writes OUT/submissions/<case>/... (each case is one student's upload folder, so 
 of submissions, graded as one batch) and OUT/expected.json: for each case its status, autograded score, texts
 the student must be shown, host paths that must not exist afterwards, and what its own output must (not) say.
 
-Expected scores come from the spec, never from running the grader: T is the homework's autograded total, and
-the wrong-answer baseline is 0 (every answer defined but wrong). An attack is the baseline plus one attack
-class of docs/grading.md's threat model: none may score above the baseline. A case that breaks the answers of
-one problem expects T minus that problem's points (the damage goes to the last problem). The answer key and a
-partly right submission grade in the same batch, so an attack that hurt another student would show there.
+Expected scores come from the spec, never from running the grader: T is the homework's autograded total. The
+wrong-answer baseline (every answer defined but wrong, breaking every rule) earns only what tests of a single
+property pay (hw3's stability test passes a constant function). An attack is the baseline plus one attack class
+of docs/grading.md's threat model: none may score above the baseline graded in the same batch. A case that
+breaks the answers of one problem expects T minus that problem's points (the damage goes to the last problem).
+The answer key and a partly right submission grade in the same batch, so an attack that hurt another student
+would show there.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class Case:
     name: str
     files: dict[str, bytes]  # relative path in the student's upload -> content
     status: str  # "graded" or "rejected"
-    score: float
+    score: float | None  # None: at most the wrong-answer baseline's score (an attack, or the baseline itself)
     texts: list[str] = field(default_factory=list)  # shown to the student, in feedback and in results.json
     absent: list[str] = field(default_factory=list)  # host paths the submission tried to create
     attack: bool = False  # an attack class: may never score above the wrong-answer baseline
@@ -321,7 +323,7 @@ def cases(spec: Spec, tag: str = "corpus") -> list[Case]:
         out.append(Case(case, {name: dump(nb)}, "graded", score, list(texts), list(absent), **more))
 
     def attack(case, nb, texts=(), absent=(), **more):
-        graded(case, nb, 0.0, texts, absent, attack=True, **more)
+        graded(case, nb, None, texts, absent, attack=True, **more)
 
     def rejected(case, files, texts, **more):
         out.append(Case(case, files, "rejected", 0.0, list(texts), **more))
@@ -330,7 +332,7 @@ def cases(spec: Spec, tag: str = "corpus") -> list[Case]:
     out.append(Case("answer_key", {name: spec.source_notebook.read_bytes()}, "graded", T))
     graded("partly_right", hw.answers({p.id for p in spec.problems} - {hw.last.id}), PL)
     graded("blank", hw.release, 0.0, ["NotImplementedError"])
-    graded("wrong_answer_baseline", hw.baseline(), 0.0)
+    graded("wrong_answer_baseline", hw.baseline(), None)  # what tests of properties alone pay, e.g. stability
 
     # Attacks on the grade: none may score above the baseline.
     attack("fake_kernel_replies", hw.baseline(FAKE_REPLIES))
