@@ -286,7 +286,8 @@ def test_fresh_run_optional_cells_warnings_stderr_and_time(spec, tmp_path):
 # Typesetting the written answers: what LaTeX rejects and what the fonts lack, with the cell, line and fix
 
 ALIGN = "Derivation:\n\n$$\\begin{align} a &= b \\\\ c &= d \\end{align}$$\n\nSo $a = d$."
-GLYPHS = "The proof is complete.\n\nHence $x = y$ ∎ and 中文 too."
+# ∎ prints through the template's fallback fonts; no font of the PDF has the hieroglyph or Chinese.
+GLYPHS = "The proof is complete.\n\nHence $x = y$ \U00013000 and 中文 too."
 
 
 @pytest.mark.slow
@@ -294,7 +295,11 @@ GLYPHS = "The proof is complete.\n\nHence $x = y$ ∎ and 中文 too."
     "written, line, phrases",
     [
         (ALIGN, 3, ["Erroneous nesting of equation structures", "\\begin{aligned}...\\end{aligned}"]),
-        (GLYPHS, 3, ["∎ (U+220E END OF PROOF)", "$\\blacksquare$", "中 (U+4E2D", "write it in English"]),
+        (
+            GLYPHS,
+            3,
+            ["\U00013000 (U+13000 EGYPTIAN HIEROGLYPH A001)", "$\\blacksquare$", "中 (U+4E2D", "write this in English"],
+        ),
     ],
     ids=["mathjax-only", "missing-glyph"],
 )

@@ -418,7 +418,8 @@ def _glyph_problem(chars: list[str], cell: int | None, where: str, line: int | N
     shown = ", ".join(_describe_char(char) for char in chars)
     pronoun = "it" if len(chars) == 1 else "they"
     message = f"the PDF's fonts have no {shown}: {pronoun} would be left out of the PDF or print as empty boxes"
-    return TypesetProblem(cell, where, line, message, glyph_fix(chars[0]))
+    fixes = list(dict.fromkeys(glyph_fix(char) for char in chars))  # one fix per kind of character, in order
+    return TypesetProblem(cell, where, line, message, "; ".join(fixes))
 
 
 def typeset_problems(
