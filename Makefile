@@ -64,8 +64,11 @@ summary:
 	  build/gradescope/*.zip; do \
 	  [ -e "$$f" ] && printf '  %-40s %s\n' "$$f" "$$(du -h "$$f" | cut -f1)"; done; true
 
+# Two workers; tests sharing an expensive fixture (a homework's built keys, the attack corpus' grading) run on one
+# worker, which builds it once (tests/conftest.py). TEST_JOBS=1 runs them in one process.
+TEST_JOBS ?= 2
 test: setup data
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 test-fast: venv
 	$(PY) -m pytest -m "not slow"

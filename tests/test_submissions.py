@@ -88,7 +88,7 @@ def test_oversized_upload_and_too_many_cells_are_rejected(tmp_path):
     rejection = submissions.read_notebook(path, Limits(upload_mb=0))
     assert isinstance(rejection, submissions.Rejection) and "larger than 0 MB" in rejection.message
     nb = student_nb()
-    nb.cells = nb.cells * 300
+    nb.cells = [nbformat.from_dict({**cell, "id": f"copy-{i}"}) for i, cell in enumerate(nb.cells * 300)]
     rejection = submissions.read_notebook(write_nb(tmp_path / "big.ipynb", nb), Limits(cells=1000))
     assert isinstance(rejection, submissions.Rejection) and "1500 cells" in rejection.message
 
