@@ -76,7 +76,7 @@ def test_only_the_allowlist_exists(area):
         f"for p in [{str(area['secret'])!r}, {str(ROOT / 'source')!r}, {str(ROOT / 'assignments')!r}, "
         f"{str(area['host_tmp'])!r}, '/root/.ssh', '/home']:\n"
         "    print(p, os.path.exists(p))\n"
-        "print('tmp', os.listdir('/tmp'))\n"
+        "print('tmp', sorted(os.listdir('/tmp')))\n"
         "print('procs', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
         "import numpy; print('numpy ok')"
     )
@@ -84,8 +84,10 @@ def test_only_the_allowlist_exists(area):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert all(line.endswith("False") for line in lines[:6]), lines
-    way_to_work = [part for part in area["work"].parts[2:3] if area["work"].parts[1] == "tmp"]
-    assert lines[6] == f"tmp {way_to_work}"  # only the way to its own folder, never the host's files
+    # Only the ways to its own folder and to the exposed paths (a checkout under /tmp: its .venv and data/), never
+    # the host's files.
+    ways = sorted({Path(p).parts[2] for p in [area["work"], *EXPOSE] if Path(p).parts[1:2] == ("tmp",)})
+    assert lines[6] == f"tmp {ways}"
     assert lines[7] == "procs [1, 2]" and lines[8] == "numpy ok"
 
 
