@@ -14,9 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder.course import cells as nbu  # noqa: E402
+from autograder.course.spec import select  # noqa: E402
 
 # The prelude defines these two; the machine may have no IPython.
 IPYTHON_IMPORT = "from IPython.display import Markdown, display\n"
@@ -45,12 +47,13 @@ __cell_times = []
 
 def key_cells(homework: str) -> list[tuple[int, str]]:
     """(index, source) of the key's code cells that are not tests."""
-    nb = nbformat.read(ROOT / "source" / homework / f"{homework}.ipynb", as_version=4)
-    cells = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade", False):
-            cells.append((index, cell.source.replace(IPYTHON_IMPORT, "")))
-    return cells
+    [spec] = select([homework])
+    nb = nbu.read(spec.source_notebook)
+    return [
+        (index, cell.source.replace(IPYTHON_IMPORT, ""))
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and not nbu.is_autograded_test(cell)
+    ]
 
 
 def script(homework: str) -> str:

@@ -12,10 +12,11 @@ from builders import source_with_hidden, student_nb
 
 from autograder.course.paths import ASSIGNMENTS
 from autograder.course.spec import load
+from autograder.errors import GradingError
 from autograder.gradescope.container import validate
 from autograder.grading import feedback
 from autograder.grading.batch import write_csv
-from autograder.grading.results import CellScore, Result, WrittenAnswer
+from autograder.grading.results import CellScore, Result, WrittenAnswer, read_results
 
 HW3 = load(ASSIGNMENTS / "hw3.toml")
 
@@ -66,6 +67,21 @@ def test_written_answers_are_pending_never_zero_until_graded():
     assert "Written answers: pending" in result.text(HW3) and "unanswered: q2_written" in result.text(HW3)
     result.written[0].score = 5.0
     assert result.written_points() == (5.0, 12.0)
+
+
+def test_records_read_back_and_a_damaged_one_is_named(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "ann.json").write_text(json.dumps(graded().to_dict()))
+    other = graded()
+    other.homework, other.student, other.students = "hw1", "bo", ["bo"]
+    (tmp_path / "results" / "bo.json").write_text(json.dumps(other.to_dict()))
+    [back] = read_results(tmp_path, HW3.id)
+    assert back == graded()
+    (tmp_path / "results" / "cy.json").write_text('{"homework": "hw3", "stud')  # a half-written file
+    with pytest.raises(GradingError, match=r"cy\.json is not a grading record.*--force"):
+        read_results(tmp_path, HW3.id)
+    with pytest.raises(GradingError, match="cy.json"):
+        write_csv(HW3, tmp_path)
 
 
 def test_csv_has_one_row_per_student_and_problem_columns(tmp_path):

@@ -28,6 +28,7 @@ from pathlib import Path
 from autograder.course.paths import BUILD, tool_env
 from autograder.course.policy import Limits
 from autograder.course.spec import Spec, select
+from autograder.errors import GradingError
 from autograder.grading import submissions
 
 RETRIES = 1  # a submission whose worker died is tried once more in a fresh worker
@@ -67,8 +68,8 @@ def _change(previous: Path, result) -> Change | None:
     from autograder.grading.results import Result
 
     try:
-        old = Result.from_dict(json.loads(previous.read_text()))
-    except (OSError, ValueError, TypeError):
+        old = Result.read(previous)
+    except GradingError:
         return None
     if old.homework != result.homework or (old.status, old.score) == (result.status, result.score):
         return None
@@ -103,17 +104,17 @@ def record_path(out: Path, student: str) -> Path:
 
 
 def already_graded(out: Path, sub, homework: str) -> bool:
+    from autograder.grading.results import GRADED, REJECTED, Result
+
     path = record_path(out, sub.student)
     if not path.exists():
         return False
     try:
-        record = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
+        record = Result.read(path)
+    except GradingError:
+        return False  # graded again, which writes a good record
     return (
-        record.get("homework") == homework
-        and record.get("status") in ("graded", "rejected")
-        and record.get("digest") == submissions.digest(sub)
+        record.homework == homework and record.status in (GRADED, REJECTED) and record.digest == submissions.digest(sub)
     )
 
 
@@ -254,14 +255,12 @@ def setup_homework(setup) -> str:
 
 def write_csv(spec: Spec, out: Path) -> Path:
     """OUT/grades.csv from every result record of this homework in OUT/results (one row per student)."""
-    from autograder.grading.results import Result
+    from autograder.grading.results import Result, read_results
 
     rows = []
-    for path in sorted((out / "results").glob("*.json")):
-        result = Result.from_dict(json.loads(path.read_text()))
-        if result.homework == spec.id:
-            link = os.path.relpath(result.feedback, out) if result.feedback else ""
-            rows += result.csv_rows(spec, feedback=link)
+    for result in read_results(out, spec.id):
+        link = os.path.relpath(result.feedback, out) if result.feedback else ""
+        rows += result.csv_rows(spec, feedback=link)
     target = out / "grades.csv"
     with target.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=Result.csv_columns(spec))

@@ -15,13 +15,13 @@ Submissions from students not on the roster are listed apart ("not on the roster
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.spec import Spec
+from autograder.grading import results
 from autograder.grading.late import Lateness, LatePolicy, assess
-from autograder.grading.results import PENDING
+from autograder.grading.results import PENDING, Result, read_results
 from autograder.grading.roster import Roster, Student
 
 GRADED, NEEDS_MANUAL, MISSING, REJECTED, ERROR = "graded", "needs manual grading", "missing", "rejected", "error"
@@ -98,30 +98,23 @@ def first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def read_records(results_dir: Path, homework: str) -> dict[str, dict]:
+def read_records(results_dir: Path, homework: str) -> dict[str, Result]:
     """Submission id -> its grading record (results/<student>.json; a group's record counts for each member)."""
-    records: dict[str, dict] = {}
-    for path in sorted((results_dir / "results").glob("*.json")) if results_dir.is_dir() else []:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if data.get("homework") != homework:
-            continue
-        for student in data.get("students") or [data.get("student")]:
-            records[student] = data
+    records: dict[str, Result] = {}
+    for result in read_results(results_dir, homework):
+        for student in result.students or [result.student]:
+            records[student] = result
     return records
 
 
 def read_gradebook(spec: Spec, db_url: str, course_id: str) -> dict[str, Submission] | None:
     """Submission id -> its scores per problem from the gradebook; None when the homework was never graded."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    from autograder.grading.gradebook import _alembic_on_path
+    from autograder.grading.gradebook import open_gradebook
 
-    _alembic_on_path()
     out: dict[str, Submission] = {}
-    with Gradebook(db_url, course_id) as gb:
+    with open_gradebook(db_url, course_id) as gb:
         try:
             assignment = gb.find_assignment(spec.id)
         except MissingEntry:
@@ -166,21 +159,21 @@ def _add_grade(spec: Spec, sub: Submission, grade) -> None:
     scores.manual = None if given is None or scores.manual is None else scores.manual + given
 
 
-def merge_record(sub: Submission | None, record: dict | None, student_id: str, spec: Spec) -> Submission | None:
+def merge_record(sub: Submission | None, record: Result | None, student_id: str, spec: Spec) -> Submission | None:
     """The gradebook's scores with the grading record's status and time: a grader error or a rejection wins."""
     if record is None:
         return sub
-    status = record.get("status")
-    if status in ("error", "rejected") or sub is None:
-        reason = first_line(record.get("message", ""))
-        if status == "rejected":
+    status = record.status
+    if status in (results.ERROR, results.REJECTED) or sub is None:
+        reason = first_line(record.message)
+        if status == results.REJECTED:
             state = REJECTED
-        elif status == "error":
+        elif status == results.ERROR:
             state, reason = ERROR, reason or "the grader failed"
         else:  # a record without a gradebook entry: `grade` wrote to another gradebook
             state, reason = ERROR, "graded, but not in this gradebook (pass the --db that `grade` used)"
         sub = Submission(student_id, state, reason, {p.id: ProblemScore() for p in spec.problems})
-    sub.timestamp = record.get("timestamp") or sub.timestamp
+    sub.timestamp = record.timestamp or sub.timestamp
     return sub
 
 
@@ -444,7 +437,6 @@ def refresh_feedback(course: CourseReport, results_root: Path, course_dir: Path)
     they are."""
     from autograder.course import cells as nbu
     from autograder.grading import feedback
-    from autograder.grading.results import Result
 
     pages = []
     for hw in course.homeworks:
@@ -452,13 +444,12 @@ def refresh_feedback(course: CourseReport, results_root: Path, course_dir: Path)
         records = read_records(results_root / hw.spec.id, hw.spec.id)
         for row in hw.rows + hw.unknown:
             sub = row.submission
-            data = records.get(sub.student_id) if sub and sub.status in (GRADED, NEEDS_MANUAL) else None
-            if not data or not data.get("feedback"):
+            result = records.get(sub.student_id) if sub and sub.status in (GRADED, NEEDS_MANUAL) else None
+            if not result or not result.feedback:
                 continue
-            notebook = course_dir / "autograded" / data["student"] / hw.spec.id / hw.spec.notebook
+            notebook = course_dir / "autograded" / result.student / hw.spec.id / hw.spec.notebook
             if not notebook.is_file():
                 continue
-            result = Result.from_dict(data)
             for answer in result.written:
                 answer.score = sub.written.get(answer.grade_id)
             target = Path(result.feedback)

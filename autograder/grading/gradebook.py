@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -30,10 +32,17 @@ def _alembic_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
+@contextmanager
+def open_gradebook(db_url: str, course_id: str) -> Iterator[Gradebook]:
+    """nbgrader's Gradebook at `db_url` (created when missing, which runs alembic), closed afterwards."""
+    _alembic_on_path()
+    with Gradebook(db_url, course_id) as gb:
+        yield gb
+
+
 def copy_assignment(template_url: str, course_url: str, spec: Spec, course_id: str) -> None:
     """Create or update the assignment in the course gradebook from the template course's gradebook."""
-    _alembic_on_path()
-    with Gradebook(template_url, course_id) as src, Gradebook(course_url, course_id) as dst:
+    with open_gradebook(template_url, course_id) as src, open_gradebook(course_url, course_id) as dst:
         assignment = src.find_assignment(spec.id)
         dst.update_or_create_assignment(spec.id, duedate=assignment.duedate)
         for nb in assignment.notebooks:
@@ -64,11 +73,10 @@ def merge(course_url: str, spec: Spec, result: Result, course_id: str) -> None:
     """Write one result (graded or rejected) for each of its students: the autograded score of every test cell
     (0 for a rejected submission), and, for written answers, whether a TA must grade them (an unanswered one
     gets 0 and nbgrader's "No response."). A score a TA already entered is never touched."""
-    _alembic_on_path()
     notebook = spec.notebook.removesuffix(".ipynb")
     tests = {t.grade_id: t for t in result.tests}
     written = {w.grade_id: w for w in result.written}
-    with warnings.catch_warnings(), Gradebook(course_url, course_id) as gb:
+    with warnings.catch_warnings(), open_gradebook(course_url, course_id) as gb:
         # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; harmless, and noise
         warnings.simplefilter("ignore", SAWarning)
         for student in result.students:
@@ -97,7 +105,7 @@ def merge(course_url: str, spec: Spec, result: Result, course_id: str) -> None:
 
 def scores(course_url: str, spec: Spec, student: str, course_id: str) -> dict[str, float | None]:
     """The autograded score of each grade cell of a student's submission (for tests and reports)."""
-    with Gradebook(course_url, course_id) as gb:
+    with open_gradebook(course_url, course_id) as gb:
         try:
             nb = gb.find_submission_notebook(spec.notebook.removesuffix(".ipynb"), spec.id, student)
         except MissingEntry:

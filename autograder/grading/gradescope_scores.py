@@ -196,17 +196,16 @@ def import_scores(
 ) -> ImportReport:
     """Write the export's scores into the gradebook as the written cells' manual scores; report every row
     and student that did not fit. `written`: the homework's written cells (grade_id, points) in notebook order."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    from autograder.grading.gradebook import _alembic_on_path
+    from autograder.grading.gradebook import open_gradebook
 
     qs, rows = read(export)
     report = ImportReport(spec.id, export, mapping=map_questions(qs, written, export))
     ledger = _ledger(ledger_path)
     seen: set[str] = set()
     notebook = spec.notebook.removesuffix(".ipynb")
-    _alembic_on_path()
-    with Gradebook(db_url, course_id) as gb:
+    with open_gradebook(db_url, course_id) as gb:
         for row in rows:
             who = f"line {row.line} ({row.name or '?'}, SID {row.sid or '-'}, {row.email or 'no email'})"
             student = roster.match(row.sid) or roster.match(row.email)

@@ -3,9 +3,12 @@ that the feedback page and Gradescope share. Written answers are "pending" until
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from autograder.course.spec import Spec
+from autograder.errors import GradingError
 
 GRADED, REJECTED, ERROR = "graded", "rejected", "error"
 PENDING = "pending"
@@ -83,6 +86,17 @@ class Result:
         data["tests"] = [CellScore(**t) for t in data.get("tests", [])]
         data["written"] = [WrittenAnswer(**w) for w in data.get("written", [])]
         return cls(**data)
+
+    @classmethod
+    def read(cls, path: Path) -> Result:
+        """A record that `grade` wrote (OUT/results/<student>.json); GradingError names a damaged one."""
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise GradingError(
+                f"{path} is not a grading record `grade` can read ({exc}): delete it and grade that submission "
+                "again (`python -m autograder grade ... --force`)"
+            ) from None
 
     # -- the text students see (feedback page and Gradescope) ------------------------------------------------
 
@@ -236,3 +250,9 @@ class Result:
                 "review": [t.grade_id for t in self.tests if t.review],
             },
         }
+
+
+def read_results(out: Path, homework: str) -> list[Result]:
+    """Every record of `homework` in OUT/results, by file name; a damaged one is an error, never skipped."""
+    records = (Result.read(path) for path in sorted((out / "results").glob("*.json")))
+    return [r for r in records if r.homework == homework]

@@ -97,12 +97,9 @@ def read(path: Path) -> Roster:
 
 def sync_gradebook(roster: Roster, db_url: str, course_id: str) -> None:
     """Names and emails into nbgrader's gradebook, so that the formgrader shows who a submission is from."""
-    from nbgrader.api import Gradebook
+    from autograder.grading.gradebook import open_gradebook
 
-    from autograder.grading.gradebook import _alembic_on_path
-
-    _alembic_on_path()
-    with Gradebook(db_url, course_id) as gb:
+    with open_gradebook(db_url, course_id) as gb:
         for s in roster:
             first, last = s.first_last
             gb.update_or_create_student(s.id, first_name=first, last_name=last, email=s.email or None)
