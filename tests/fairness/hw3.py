@@ -484,6 +484,18 @@ def softmax_ce_grad(y, t):
     ),
     Correct(
         Q2,
+        "float32 throughout: scipy's softmax of a float32 copy, np.atleast_1d",
+        """
+from scipy.special import softmax as _sm
+
+
+def softmax_ce_grad(y, t):
+    y = np.atleast_1d(np.asarray(y, dtype=np.float32))
+    return _sm(y, axis=-1) - np.asarray(t, dtype=np.float32)
+""",
+    ),
+    Correct(
+        Q2,
         "logsumexp, p * sum(t) - t (general targets)",
         """
 from scipy.special import logsumexp
